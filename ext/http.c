@@ -1,0 +1,984 @@
+/*
+** The libcurl-multi client: see http.h for the contract.
+**
+** Scheduling. Queued requests start in FIFO order while fewer than the
+** effective concurrency are running, unless their retry time has not come,
+** their endpoint is held after a 429, or their endpoint's rate-limit budget
+** is spent: a request may only start while
+**     remaining - in_flight > limit * reserve%
+** (X-Rate-Limit-* of the endpoint's latest response), so a big fan-out
+** slows down before Okta answers 429 and leaves the reserve to the org's
+** other clients. A concurrency 429 (X-Rate-Limit-Limit: 0) halves the
+** effective concurrency, which then grows back by one per success window.
+**
+** Retries. 429 waits Reset - Date + 1 seconds (the server's clock on both
+** sides, so skew does not matter), capped by rateLimit.maxBackoff. 5xx and
+** transport errors wait base * 2^(n-1), capped, with jitter. Retries carry
+** X-Okta-Retry-For and X-Okta-Retry-Count. After rateLimit.maxRetries
+** retries, or past requestTimeout, the request fails with an error.
+*/
+#include "http.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CACHE_BUCKETS 8192
+#define POOL_MAX 80
+
+typedef struct cache_entry {
+  char *url;
+  uint64_t hash;
+  char *body;
+  size_t len;
+  char *next_url;
+  char *request_id;
+  char *content_type;
+  double expires;
+  size_t cost;
+  struct cache_entry *chain, *lru_prev, *lru_next;
+} cache_entry;
+
+struct okta_client {
+  const okta_config *cfg;
+  CURLM *multi;
+  CURL *pool[POOL_MAX];
+  int npool;
+  okta_request *queue_head, *queue_tail;
+  int running;
+  int conc_limit;
+  double conc_eff;
+  okta_endpoint *endpoints;
+  char user_agent[160];
+  int max_retries;
+  double max_backoff, backoff_base, request_timeout, reserve;
+  long connect_timeout;
+  size_t max_body;
+  int trace;
+  /* cache */
+  int cache_on;
+  double cache_ttl;
+  size_t cache_budget, cache_used;
+  long cache_count;
+  cache_entry *buckets[CACHE_BUCKETS];
+  cache_entry *lru_head, *lru_tail; /* head = most recently used */
+  /* hooks */
+  okta_interrupt_fn interrupted;
+  void *interrupt_arg;
+  okta_tick_fn tick;
+  void *tick_arg;
+  double last_tick;
+  okta_auth_fn auth;
+  void *auth_arg;
+  unsigned rnd;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+/* curl_global_init is not thread-safe: run it once per process. */
+static void curl_global_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* ---------------------------------------------------------- backoff math */
+
+/* Capped exponential backoff with "equal jitter": half fixed, half random. */
+double okta_backoff_delay(int n, double base, double cap, double rnd) {
+  if (n < 1) n = 1;
+  double d = base * pow(2.0, n - 1);
+  if (d > cap) d = cap;
+  return d / 2 + d / 2 * rnd;
+}
+
+/* Reset - Date + 1, capped; -1 when either header is missing. */
+double okta_ratelimit_wait(int64_t reset, int64_t date, double cap) {
+  if (reset <= 0 || date <= 0) return -1;
+  double w = (double)(reset - date) + 1;
+  if (w < 1) w = 1;
+  if (w > cap) w = cap;
+  return w;
+}
+
+/* xorshift: jitter needs no cryptographic quality. */
+static double client_random(okta_client *c) {
+  unsigned x = c->rnd;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  c->rnd = x;
+  return (x & 0xffffff) / (double)0x1000000;
+}
+
+/* ---------------------------------------------------------------- cache */
+
+/* FNV-1a of a URL. */
+static uint64_t hash_url(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+/* Unlinks an entry from the LRU list. */
+static void lru_unlink(okta_client *c, cache_entry *e) {
+  if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
+  else c->lru_head = e->lru_next;
+  if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
+  else c->lru_tail = e->lru_prev;
+  e->lru_prev = e->lru_next = NULL;
+}
+
+/* Puts an entry at the most-recently-used end. */
+static void lru_push(okta_client *c, cache_entry *e) {
+  e->lru_next = c->lru_head;
+  e->lru_prev = NULL;
+  if (c->lru_head) c->lru_head->lru_prev = e;
+  c->lru_head = e;
+  if (!c->lru_tail) c->lru_tail = e;
+}
+
+/* Removes an entry from the cache and frees it. */
+static void cache_drop(okta_client *c, cache_entry *e) {
+  cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
+  while (*pp && *pp != e) pp = &(*pp)->chain;
+  if (*pp) *pp = e->chain;
+  lru_unlink(c, e);
+  c->cache_used -= e->cost;
+  c->cache_count--;
+  free(e->url);
+  free(e->body);
+  free(e->next_url);
+  free(e->request_id);
+  free(e->content_type);
+  free(e);
+}
+
+/* Empties the cache. */
+void okta_client_cache_clear(okta_client *c) {
+  while (c->lru_head) cache_drop(c, c->lru_head);
+}
+
+/* Fresh entry for url, or NULL. */
+static cache_entry *cache_find(okta_client *c, const char *url) {
+  uint64_t h = hash_url(url);
+  for (cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->chain) {
+    if (e->hash == h && strcmp(e->url, url) == 0) {
+      if (e->expires < okta_now_mono()) {
+        cache_drop(c, e);
+        return NULL;
+      }
+      lru_unlink(c, e);
+      lru_push(c, e);
+      return e;
+    }
+  }
+  return NULL;
+}
+
+/* Stores a successful response, evicting least recently used entries. */
+static void cache_put(okta_client *c, okta_request *r) {
+  size_t cost = r->body.n + strlen(r->url) + sizeof(cache_entry) + 64 +
+                (r->next_url ? strlen(r->next_url) : 0);
+  if (cost > c->cache_budget / 4) return; /* one response may not flush the rest */
+  cache_entry *old = cache_find(c, r->url);
+  if (old) cache_drop(c, old);
+  while (c->lru_tail && c->cache_used + cost > c->cache_budget) cache_drop(c, c->lru_tail);
+  cache_entry *e = calloc(1, sizeof(*e));
+  if (!e) return;
+  e->url = okta_strdup(r->url);
+  e->body = okta_strndup(r->body.p ? r->body.p : "", r->body.n);
+  e->len = r->body.n;
+  e->next_url = okta_strdup(r->next_url);
+  e->request_id = okta_strdup(r->request_id);
+  e->content_type = okta_strdup(r->content_type);
+  if (!e->url || !e->body) {
+    free(e->url);
+    free(e->body);
+    free(e->next_url);
+    free(e->request_id);
+    free(e->content_type);
+    free(e);
+    return;
+  }
+  e->hash = hash_url(e->url);
+  e->expires = okta_now_mono() + c->cache_ttl;
+  e->cost = cost;
+  e->chain = c->buckets[e->hash % CACHE_BUCKETS];
+  c->buckets[e->hash % CACHE_BUCKETS] = e;
+  lru_push(c, e);
+  c->cache_used += cost;
+  c->cache_count++;
+}
+
+int64_t okta_client_cache_bytes(okta_client *c) { return (int64_t)c->cache_used; }
+long okta_client_cache_entries(okta_client *c) { return c->cache_count; }
+
+/* ------------------------------------------------------------ endpoints */
+
+/* Statistics and rate-limit bucket of an endpoint, created on first use. */
+static okta_endpoint *endpoint_get(okta_client *c, const char *name) {
+  okta_endpoint **pp = &c->endpoints;
+  for (; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->name, name) == 0) return *pp;
+  }
+  okta_endpoint *e = calloc(1, sizeof(*e));
+  if (!e) return NULL;
+  e->name = okta_strdup(name);
+  if (!e->name) { free(e); return NULL; }
+  *pp = e;
+  return e;
+}
+
+okta_endpoint *okta_client_endpoints(okta_client *c) { return c->endpoints; }
+
+/* ------------------------------------------------------------- lifecycle */
+
+/* Creates the client of one connection from its effective configuration. */
+okta_client *okta_client_new(const okta_config *cfg, char **err) {
+  *err = NULL;
+  pthread_once(&curl_once, curl_global_once);
+  if (curl_init_rc != CURLE_OK) {
+    *err = okta_strdup("libcurl could not be initialised");
+    return NULL;
+  }
+  okta_client *c = calloc(1, sizeof(*c));
+  if (!c) return NULL;
+  c->cfg = cfg;
+  c->multi = curl_multi_init();
+  if (!c->multi) {
+    free(c);
+    *err = okta_strdup("libcurl multi handle could not be created");
+    return NULL;
+  }
+  c->conc_limit = (int)okta_config_int(cfg, CFG_CONCURRENCY);
+  c->conc_eff = c->conc_limit;
+  c->max_retries = (int)okta_config_int(cfg, CFG_MAX_RETRIES);
+  c->max_backoff = okta_config_real(cfg, CFG_MAX_BACKOFF);
+  c->backoff_base = okta_config_real(cfg, CFG_BACKOFF_BASE);
+  c->request_timeout = okta_config_real(cfg, CFG_REQUEST_TIMEOUT);
+  c->connect_timeout = okta_config_int(cfg, CFG_CONNECT_TIMEOUT);
+  c->reserve = okta_config_real(cfg, CFG_RATE_RESERVE) / 100.0;
+  c->max_body = (size_t)okta_config_int(cfg, CFG_MAX_RESPONSE_MB) * 1024 * 1024;
+  c->trace = okta_config_bool(cfg, CFG_TRACE);
+  c->cache_on = okta_config_bool(cfg, CFG_CACHE_ENABLED) && okta_config_int(cfg, CFG_CACHE_TTL) > 0;
+  c->cache_ttl = okta_config_real(cfg, CFG_CACHE_TTL);
+  c->cache_budget = (size_t)okta_config_int(cfg, CFG_CACHE_MAX_MB) * 1024 * 1024;
+  c->rnd = (unsigned)(okta_now_wall() * 1000) ^ (unsigned)(uintptr_t)c;
+  if (!c->rnd) c->rnd = 2463534242u;
+  curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+  snprintf(c->user_agent, sizeof(c->user_agent), "sqlite-okta/%s libcurl/%s", OKTA_VERSION,
+           v ? v->version : "?");
+  curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->conc_limit);
+  curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->conc_limit);
+  curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->conc_limit + 4);
+  curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  return c;
+}
+
+/* Frees the client, cancelling whatever is still queued or running. */
+void okta_client_free(okta_client *c) {
+  if (!c) return;
+  while (c->queue_head) {
+    okta_request *r = c->queue_head;
+    c->queue_head = r->next_in_queue;
+    r->state = REQ_DONE;
+    r->next_in_queue = NULL;
+  }
+  okta_client_cache_clear(c);
+  for (int i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
+  curl_multi_cleanup(c->multi);
+  for (okta_endpoint *e = c->endpoints, *n; e; e = n) {
+    n = e->next;
+    free(e->name);
+    free(e);
+  }
+  free(c);
+}
+
+void okta_client_set_interrupt(okta_client *c, okta_interrupt_fn fn, void *arg) {
+  c->interrupted = fn;
+  c->interrupt_arg = arg;
+}
+void okta_client_set_tick(okta_client *c, okta_tick_fn fn, void *arg) {
+  c->tick = fn;
+  c->tick_arg = arg;
+}
+void okta_client_set_auth(okta_client *c, okta_auth_fn fn, void *arg) {
+  c->auth = fn;
+  c->auth_arg = arg;
+}
+const okta_config *okta_client_config(okta_client *c) { return c->cfg; }
+
+/* ------------------------------------------------------------- requests */
+
+/* Creates a request; a path is resolved against the org URL. */
+okta_request *okta_request_new(okta_client *c, const char *url, const char *endpoint) {
+  okta_request *r = calloc(1, sizeof(*r));
+  if (!r) return NULL;
+  if (url[0] == '/') {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "%s%s", c->cfg->org_url, url);
+    r->url = okta_buf_take(&b);
+  } else {
+    r->url = okta_strdup(url);
+  }
+  r->endpoint = okta_strdup(endpoint);
+  if (!r->url || !r->endpoint) {
+    free(r->url);
+    free(r->endpoint);
+    free(r);
+    return NULL;
+  }
+  r->rl_limit = r->rl_remaining = r->rl_reset = r->date = -1;
+  return r;
+}
+
+/* Clears the per-attempt response fields. */
+static void response_reset(okta_request *r) {
+  okta_buf_reset(&r->body);
+  free(r->next_url);
+  free(r->request_id);
+  free(r->content_type);
+  free(r->www_authenticate);
+  free(r->dpop_nonce);
+  r->next_url = r->request_id = r->content_type = r->www_authenticate = r->dpop_nonce = NULL;
+  r->status = 0;
+  r->rl_limit = r->rl_remaining = r->rl_reset = r->date = -1;
+  r->rl_seen = 0;
+  r->curl_error[0] = 0;
+}
+
+/* Appends to the queue (retries go first: they are the oldest work). */
+static void queue_push(okta_client *c, okta_request *r, int front) {
+  r->state = REQ_QUEUED;
+  r->next_in_queue = NULL;
+  if (!c->queue_head) {
+    c->queue_head = c->queue_tail = r;
+  } else if (front) {
+    r->next_in_queue = c->queue_head;
+    c->queue_head = r;
+  } else {
+    c->queue_tail->next_in_queue = r;
+    c->queue_tail = r;
+  }
+}
+
+/* Removes a request from the queue if it is there. */
+static void queue_remove(okta_client *c, okta_request *r) {
+  okta_request *prev = NULL;
+  for (okta_request *q = c->queue_head; q; prev = q, q = q->next_in_queue) {
+    if (q != r) continue;
+    if (prev) prev->next_in_queue = q->next_in_queue;
+    else c->queue_head = q->next_in_queue;
+    if (c->queue_tail == q) c->queue_tail = prev;
+    q->next_in_queue = NULL;
+    return;
+  }
+}
+
+/* Queues a request, or completes it from the cache. */
+void okta_client_submit(okta_client *c, okta_request *r) {
+  if (r->state != REQ_NEW) return;
+  r->ep = endpoint_get(c, r->endpoint);
+  if (c->cache_on && !(r->flags & REQ_NO_CACHE)) {
+    cache_entry *e = cache_find(c, r->url);
+    if (e) {
+      okta_buf_append(&r->body, e->body, e->len);
+      r->next_url = okta_strdup(e->next_url);
+      r->request_id = okta_strdup(e->request_id);
+      r->content_type = okta_strdup(e->content_type);
+      r->status = 200;
+      r->from_cache = 1;
+      r->state = REQ_DONE;
+      if (r->ep) r->ep->cache_hits++;
+      return;
+    }
+    if (r->ep) r->ep->cache_misses++;
+  }
+  r->deadline = c->request_timeout > 0 ? okta_now_mono() + c->request_timeout : 0;
+  queue_push(c, r, 0);
+}
+
+/* libcurl write callback: collects the body up to the configured cap. */
+static size_t on_body(char *data, size_t size, size_t n, void *arg) {
+  okta_request *r = arg;
+  size_t len = size * n;
+  if (r->max_body && r->body.n + len > r->max_body) {
+    r->too_large = 1;
+    return 0;
+  }
+  okta_buf_append(&r->body, data, len);
+  if (r->body.oom) return 0;
+  return len;
+}
+
+/* Copies a header value without surrounding whitespace. */
+static char *header_value(const char *v, size_t n) {
+  while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
+  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+  return okta_strndup(v, n);
+}
+
+/* libcurl header callback: status line, Link, rate limits, request id. */
+static size_t on_header(char *line, size_t size, size_t n, void *arg) {
+  okta_request *r = arg;
+  size_t len = size * n;
+  if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+    /* A new response (e.g. after 100 Continue): forget the previous one's headers. */
+    free(r->next_url);
+    r->next_url = NULL;
+    return len;
+  }
+  const char *colon = memchr(line, ':', len);
+  if (!colon) return len;
+  size_t name_len = (size_t)(colon - line);
+  const char *v = colon + 1;
+  size_t vlen = len - name_len - 1;
+#define IS(h) (name_len == sizeof(h) - 1 && strncasecmp(line, h, name_len) == 0)
+  if (IS("link")) {
+    if (!r->next_url) {
+      char *value = header_value(v, vlen);
+      if (value) r->next_url = okta_link_next(value);
+      free(value);
+    }
+  } else if (IS("x-okta-request-id")) {
+    free(r->request_id);
+    r->request_id = header_value(v, vlen);
+  } else if (IS("content-type")) {
+    free(r->content_type);
+    r->content_type = header_value(v, vlen);
+  } else if (IS("www-authenticate")) {
+    free(r->www_authenticate);
+    r->www_authenticate = header_value(v, vlen);
+  } else if (IS("dpop-nonce")) {
+    free(r->dpop_nonce);
+    r->dpop_nonce = header_value(v, vlen);
+  } else if (IS("date")) {
+    char *value = header_value(v, vlen);
+    if (value) {
+      time_t t = curl_getdate(value, NULL);
+      if (t > 0) r->date = (int64_t)t;
+    }
+    free(value);
+  } else if (IS("x-rate-limit-limit") || IS("x-rate-limit-remaining") || IS("x-rate-limit-reset")) {
+    char *value = header_value(v, vlen);
+    if (value) {
+      char *end;
+      long long x = strtoll(value, &end, 10);
+      if (end != value && *end == 0 && x >= 0) {
+        if (IS("x-rate-limit-limit")) r->rl_limit = x;
+        else if (IS("x-rate-limit-remaining")) r->rl_remaining = x;
+        else r->rl_reset = x;
+        r->rl_seen = 1;
+      }
+    }
+    free(value);
+  }
+#undef IS
+  return len;
+}
+
+/* An easy handle from the pool, or a new one with the fixed options set. */
+static CURL *easy_get(okta_client *c) {
+  if (c->npool) return c->pool[--c->npool];
+  CURL *e = curl_easy_init();
+  if (!e) return NULL;
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  const char *ca = okta_config_str(c->cfg, CFG_CA_FILE);
+  if (ca && *ca) curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  /* A server that sends headers and then stalls is abandoned after this. */
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
+  return e;
+}
+
+/* Returns a handle to the pool (or frees it when the pool is full). */
+static void easy_put(okta_client *c, CURL *e) {
+  if (c->npool < POOL_MAX) c->pool[c->npool++] = e;
+  else curl_easy_cleanup(e);
+}
+
+/* Sets the request up on an easy handle and hands it to the multi handle. */
+static int transfer_start(okta_client *c, okta_request *r, double now) {
+  CURL *e = easy_get(c);
+  okta_buf hdr = {0};
+  if (!e) {
+    r->error = okta_strdup("could not create a libcurl handle");
+    r->state = REQ_DONE;
+    return -1;
+  }
+  response_reset(r);
+  r->too_large = 0;
+  r->max_body = c->max_body;
+  struct curl_slist *list = NULL;
+  list = curl_slist_append(list, "Accept: application/json");
+  if (r->flags & REQ_POST_FORM) list = curl_slist_append(list, "Content-Type: application/x-www-form-urlencoded");
+  if (!(r->flags & REQ_NO_AUTH) && c->auth) {
+    char *err = c->auth(c->auth_arg, c, r, &hdr);
+    if (err) {
+      curl_slist_free_all(list);
+      okta_buf_free(&hdr);
+      easy_put(c, e);
+      r->error = err;
+      r->state = REQ_DONE;
+      return -1;
+    }
+    /* hdr holds one header per line */
+    for (char *line = hdr.p, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+      nl = strchr(line, '\n');
+      if (nl) *nl = 0;
+      if (*line) list = curl_slist_append(list, line);
+      if (!nl) break;
+    }
+    okta_buf_free(&hdr);
+  }
+  if (r->attempts > 0) {
+    char line[200];
+    if (r->retry_for) {
+      snprintf(line, sizeof(line), "X-Okta-Retry-For: %s", r->retry_for);
+      list = curl_slist_append(list, line);
+    }
+    snprintf(line, sizeof(line), "X-Okta-Retry-Count: %d", r->attempts);
+    list = curl_slist_append(list, line);
+  }
+  r->headers = list;
+  r->easy = e;
+  curl_easy_setopt(e, CURLOPT_URL, r->url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->curl_error);
+  if (r->flags & REQ_POST_FORM) {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->post_body ? r->post_body : "");
+  } else {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  }
+  long timeout_ms = 0;
+  if (r->deadline > 0) {
+    timeout_ms = (long)((r->deadline - now) * 1000);
+    if (timeout_ms < 1) timeout_ms = 1;
+  }
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+  if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+    curl_slist_free_all(list);
+    r->headers = NULL;
+    r->easy = NULL;
+    easy_put(c, e);
+    r->error = okta_strdup("libcurl refused the transfer");
+    r->state = REQ_DONE;
+    return -1;
+  }
+  r->state = REQ_RUNNING;
+  r->started = now;
+  r->attempts++;
+  c->running++;
+  if (r->ep) {
+    r->ep->requests++;
+    r->ep->inflight++;
+    if (r->attempts > 1) r->ep->retries++;
+  }
+  r->counted_inflight = 1;
+  return 0;
+}
+
+/* Detaches a finished or cancelled transfer from its easy handle. */
+static void transfer_end(okta_client *c, okta_request *r) {
+  if (!r->easy) return;
+  curl_multi_remove_handle(c->multi, r->easy);
+  curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, NULL);
+  easy_put(c, r->easy);
+  curl_slist_free_all(r->headers);
+  r->headers = NULL;
+  r->easy = NULL;
+  c->running--;
+  if (r->counted_inflight && r->ep) r->ep->inflight--;
+  r->counted_inflight = 0;
+}
+
+/* True when the endpoint's budget allows one more request now. */
+static int budget_allows(okta_client *c, okta_endpoint *ep, double now) {
+  if (!ep) return 1;
+  if (ep->hold_until > now) return 0;
+  if (ep->limit <= 0 || ep->reset_mono <= now) return 1;
+  double reserve = ceil(ep->limit * c->reserve);
+  return ep->remaining - ep->inflight > reserve;
+}
+
+/* Starts queued requests while concurrency, schedule and budget allow. */
+static void start_ready(okta_client *c) {
+  double now = okta_now_mono();
+  okta_request *r = c->queue_head, *next;
+  for (; r && c->running < (int)c->conc_eff; r = next) {
+    next = r->next_in_queue;
+    if (r->not_before > now) continue;
+    if (!budget_allows(c, r->ep, now)) continue;
+    queue_remove(c, r);
+    transfer_start(c, r, now);
+  }
+}
+
+/* Schedules another attempt, or fails the request when out of retries. */
+static void retry_or_fail(okta_client *c, okta_request *r, double delay, const char *why) {
+  double now = okta_now_mono();
+  if (r->attempts > c->max_retries || (r->deadline > 0 && now + delay >= r->deadline)) {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "%s (gave up after %d attempt%s%s)", why, r->attempts,
+                    r->attempts == 1 ? "" : "s",
+                    r->attempts > c->max_retries ? "" : ": requestTimeout reached");
+    r->error = okta_buf_take(&b);
+    r->state = REQ_DONE;
+    if (r->ep) r->ep->errors++;
+    return;
+  }
+  free(r->retry_for);
+  r->retry_for = okta_strdup(r->request_id);
+  r->not_before = now + delay;
+  queue_push(c, r, 1);
+}
+
+/* Transport errors worth another attempt. */
+static int transport_retryable(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_SSL_CONNECT_ERROR:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* Records the endpoint's rate-limit state from a response. */
+static void note_rate_limit(okta_endpoint *ep, okta_request *r, double now) {
+  if (!ep || !r->rl_seen || r->rl_limit < 0 || r->rl_remaining < 0) return;
+  double reset_in = 60;
+  if (r->rl_reset > 0) {
+    int64_t server_now = r->date > 0 ? r->date : (int64_t)okta_now_wall();
+    reset_in = (double)(r->rl_reset - server_now);
+    if (reset_in < 0) reset_in = 0;
+    if (reset_in > 3600) reset_in = 3600;
+  }
+  double reset_mono = now + reset_in;
+  /* A newer window, or a lower count in the same window, wins: responses of
+  ** concurrent requests arrive out of order. */
+  if (r->rl_limit > 0 && (reset_mono > ep->reset_mono + 1 || r->rl_remaining < ep->remaining ||
+                          ep->limit <= 0)) {
+    ep->limit = (long)r->rl_limit;
+    ep->remaining = (long)r->rl_remaining;
+    ep->reset_mono = reset_mono;
+  }
+}
+
+/* Handles one finished transfer: success, retry or failure. */
+static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
+  double now = okta_now_mono();
+  curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
+  transfer_end(c, r);
+  if (r->ep) r->ep->bytes += (int64_t)r->body.n;
+  if (c->trace) {
+    fprintf(stderr, "okta: trace: GET %s -> %ld%s%s (%.0f ms, %zu bytes%s%s)\n", r->url, r->status,
+            rc != CURLE_OK ? " " : "", rc != CURLE_OK ? curl_easy_strerror(rc) : "",
+            (now - r->started) * 1000, r->body.n, r->request_id ? ", request " : "",
+            r->request_id ? r->request_id : "");
+  }
+  if (rc != CURLE_OK) {
+    okta_buf b = {0};
+    if (rc == CURLE_WRITE_ERROR && r->body.oom) {
+      okta_buf_printf(&b, "out of memory reading the response");
+    } else if (rc == CURLE_WRITE_ERROR && r->too_large) {
+      okta_buf_printf(&b, "response larger than %zu MiB (setting maxResponseSize)",
+                      c->max_body / (1024 * 1024));
+    } else {
+      okta_buf_printf(&b, "%s: %s", curl_easy_strerror(rc),
+                      r->curl_error[0] ? r->curl_error : "transfer failed");
+    }
+    if (transport_retryable(rc) && !(r->flags & REQ_POST_FORM && rc == CURLE_OPERATION_TIMEDOUT)) {
+      retry_or_fail(c, r, okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c)), b.p);
+      okta_buf_free(&b);
+    } else {
+      r->error = okta_buf_take(&b);
+      r->state = REQ_DONE;
+      if (r->ep) r->ep->errors++;
+    }
+    return;
+  }
+  note_rate_limit(r->ep, r, now);
+  if (r->status == 429) {
+    if (r->ep) r->ep->rate_limited++;
+    if (r->rl_seen && r->rl_limit == 0 && c->conc_eff > 1) {
+      c->conc_eff = c->running > 1 ? c->running / 2.0 : 1;
+      if (c->conc_eff < 1) c->conc_eff = 1;
+    }
+    double w = okta_ratelimit_wait(r->rl_reset, r->date, c->max_backoff);
+    if (w < 0) w = okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c));
+    if (r->ep && r->ep->hold_until < now + w) {
+      r->ep->waited += w;
+      r->ep->hold_until = now + w;
+    }
+    char *msg = okta_request_error(r);
+    retry_or_fail(c, r, w, msg);
+    free(msg);
+    return;
+  }
+  if (r->status >= 500 && r->status <= 599) {
+    char *msg = okta_request_error(r);
+    retry_or_fail(c, r, okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c)), msg);
+    free(msg);
+    return;
+  }
+  if (c->conc_eff < c->conc_limit) {
+    c->conc_eff += 1.0 / c->conc_eff;
+    if (c->conc_eff > c->conc_limit) c->conc_eff = c->conc_limit;
+  }
+  if (r->next_url && !okta_same_origin(c->cfg->org_url, r->next_url)) {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "the next-page link points to another origin (%.200s); it was not followed "
+                        "because the token may only go to %s", r->next_url, c->cfg->org_url);
+    r->error = okta_buf_take(&b);
+    if (r->ep) r->ep->errors++;
+  } else if (r->status >= 200 && r->status < 300 && c->cache_on && !(r->flags & REQ_NO_CACHE)) {
+    cache_put(c, r);
+  }
+  r->state = REQ_DONE;
+}
+
+/* Collects finished transfers from the multi handle. */
+static void collect_done(okta_client *c) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(c->multi, &left))) {
+    if (m->msg != CURLMSG_DONE) continue;
+    okta_request *r = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+    if (r) transfer_done(c, r, m->data.result);
+  }
+}
+
+/* Milliseconds until the earliest queued request may start (capped). */
+static int next_wake_ms(okta_client *c, int cap) {
+  double now = okta_now_mono(), best = now + cap / 1000.0;
+  for (okta_request *r = c->queue_head; r; r = r->next_in_queue) {
+    double t = r->not_before;
+    if (r->ep && r->ep->hold_until > t) t = r->ep->hold_until;
+    if (r->ep && !budget_allows(c, r->ep, now) && r->ep->reset_mono > t) t = r->ep->reset_mono;
+    if (t < best) best = t;
+  }
+  int ms = (int)((best - now) * 1000) + 1;
+  return ms < 0 ? 0 : ms > cap ? cap : ms;
+}
+
+/* Drives every transfer until r is done; 1 when interrupted. */
+int okta_client_wait(okta_client *c, okta_request *r) {
+  if (r->state == REQ_NEW) okta_client_submit(c, r);
+  while (r->state != REQ_DONE) {
+    if (c->interrupted && c->interrupted(c->interrupt_arg)) return 1;
+    start_ready(c);
+    int still = 0;
+    curl_multi_perform(c->multi, &still);
+    collect_done(c);
+    if (r->state == REQ_DONE) break;
+    start_ready(c);
+    int wait_ms = c->running ? 100 : next_wake_ms(c, 100);
+    if (c->running) {
+      long curl_ms = -1;
+      curl_multi_timeout(c->multi, &curl_ms);
+      if (curl_ms >= 0 && curl_ms < wait_ms) wait_ms = (int)curl_ms;
+      /* Queued work waiting on a schedule must not sleep past its time. */
+      if (c->queue_head) {
+        int q = next_wake_ms(c, wait_ms);
+        if (q < wait_ms) wait_ms = q;
+      }
+    }
+    if (wait_ms > 0) curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+    if (c->tick) {
+      double now = okta_now_mono();
+      if (now - c->last_tick >= 0.2) {
+        c->last_tick = now;
+        c->tick(c->tick_arg, c);
+      }
+    }
+  }
+  return 0;
+}
+
+/* Cancels and frees a request. */
+void okta_request_free(okta_client *c, okta_request *r) {
+  if (!r) return;
+  if (c) {
+    if (r->state == REQ_RUNNING) transfer_end(c, r);
+    else if (r->state == REQ_QUEUED) queue_remove(c, r);
+  }
+  okta_buf_free(&r->body);
+  free(r->url);
+  free(r->endpoint);
+  free(r->post_body);
+  free(r->next_url);
+  free(r->request_id);
+  free(r->www_authenticate);
+  free(r->dpop_nonce);
+  free(r->error);
+  free(r->retry_for);
+  free(r->content_type);
+  free(r);
+}
+
+int okta_client_pending(okta_client *c) {
+  int n = c->running;
+  for (okta_request *r = c->queue_head; r; r = r->next_in_queue) n++;
+  return n;
+}
+int okta_client_running(okta_client *c) { return c->running; }
+
+/* Seconds until the longest current rate-limit hold ends. */
+double okta_client_rate_wait(okta_client *c) {
+  double now = okta_now_mono(), w = 0;
+  for (okta_endpoint *e = c->endpoints; e; e = e->next) {
+    if (e->hold_until - now > w) w = e->hold_until - now;
+    if (!budget_allows(c, e, now) && e->reset_mono - now > w) w = e->reset_mono - now;
+  }
+  return w;
+}
+
+/* ---------------------------------------------------------- diagnostics */
+
+/* Keeps printable ASCII of an untrusted snippet, at most n bytes. */
+static void append_clean(okta_buf *b, const char *s, size_t len, size_t n) {
+  size_t i;
+  for (i = 0; i < len && i < n; i++) {
+    char ch = s[i];
+    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    if ((unsigned char)ch < 0x20 || (unsigned char)ch > 0x7e) ch = '?';
+    okta_buf_append(b, &ch, 1);
+  }
+  if (len > n) okta_buf_puts(b, "...");
+}
+
+/* Pulls one quoted parameter out of a WWW-Authenticate header. */
+static char *auth_param(const char *h, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = h; (p = strstr(p, name)); p += n) {
+    if ((p == h || p[-1] == ' ' || p[-1] == ',') && p[n] == '=' && p[n + 1] == '"') {
+      const char *v = p + n + 2, *e = strchr(v, '"');
+      if (e) return okta_strndup(v, (size_t)(e - v));
+    }
+  }
+  return NULL;
+}
+
+/* Builds the error text of a failed or non-2xx request. */
+char *okta_request_error(okta_request *r) {
+  okta_buf b = {0};
+  const char *method = (r->flags & REQ_POST_FORM) ? "POST" : "GET";
+  okta_buf_printf(&b, "%s %s: ", method, r->endpoint);
+  if (r->error) {
+    okta_buf_puts(&b, r->error);
+    if (r->status && !strstr(r->error, " (request ") && r->request_id)
+      okta_buf_printf(&b, " (request %s)", r->request_id);
+    return okta_buf_take(&b);
+  }
+  okta_buf_printf(&b, "%ld", r->status);
+  cJSON *j = r->body.n ? cJSON_ParseWithLength(r->body.p, r->body.n) : NULL;
+  const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "errorCode");
+  const cJSON *summary = cJSON_GetObjectItemCaseSensitive(j, "errorSummary");
+  const cJSON *oauth_err = cJSON_GetObjectItemCaseSensitive(j, "error");
+  const cJSON *oauth_desc = cJSON_GetObjectItemCaseSensitive(j, "error_description");
+  if (cJSON_IsString(code)) okta_buf_printf(&b, " %.100s", code->valuestring);
+  if (cJSON_IsString(summary)) {
+    okta_buf_puts(&b, " ");
+    append_clean(&b, summary->valuestring, strlen(summary->valuestring), 300);
+    const cJSON *cause;
+    cJSON_ArrayForEach(cause, cJSON_GetObjectItemCaseSensitive(j, "errorCauses")) {
+      const cJSON *s = cJSON_GetObjectItemCaseSensitive(cause, "errorSummary");
+      if (cJSON_IsString(s)) {
+        okta_buf_puts(&b, "; ");
+        append_clean(&b, s->valuestring, strlen(s->valuestring), 200);
+      }
+    }
+  } else if (cJSON_IsString(oauth_err)) {
+    okta_buf_printf(&b, " %.100s", oauth_err->valuestring);
+    if (cJSON_IsString(oauth_desc)) {
+      okta_buf_puts(&b, ": ");
+      append_clean(&b, oauth_desc->valuestring, strlen(oauth_desc->valuestring), 300);
+    }
+  } else if (r->www_authenticate && strstr(r->www_authenticate, "insufficient_scope")) {
+    char *scope = auth_param(r->www_authenticate, "scope");
+    okta_buf_printf(&b, " insufficient_scope: the access token lacks scope %s (grant it to the "
+                        "service app under Okta API Scopes)", scope ? scope : "?");
+    free(scope);
+  } else if (r->body.n) {
+    okta_buf_printf(&b, " (unexpected %s body: ", r->content_type ? r->content_type : "non-JSON");
+    append_clean(&b, r->body.p, r->body.n, 120);
+    okta_buf_puts(&b, ")");
+  } else {
+    okta_buf_puts(&b, " (empty body)");
+  }
+  cJSON_Delete(j);
+  if (r->request_id) okta_buf_printf(&b, " (request %.100s)", r->request_id);
+  return okta_buf_take(&b);
+}
+
+/* Parses a successful response body as JSON. */
+cJSON *okta_request_json(okta_request *r, char **err) {
+  okta_buf b = {0};
+  *err = NULL;
+  const char *ct = r->content_type;
+  if (r->body.n == 0) {
+    okta_buf_printf(&b, "GET %s: %ld with an empty body where JSON was expected", r->endpoint, r->status);
+  } else if (ct && !strstr(ct, "json")) {
+    okta_buf_printf(&b, "GET %s: %ld with a %s body where JSON was expected (a proxy or captive portal?): ",
+                    r->endpoint, r->status, ct);
+    append_clean(&b, r->body.p, r->body.n, 80);
+  } else {
+    size_t bad;
+    if (!okta_utf8_valid(r->body.p, r->body.n, &bad)) {
+      okta_buf_printf(&b, "GET %s: response is not valid UTF-8 (byte %zu)", r->endpoint, bad);
+    } else {
+      const char *end = NULL;
+      cJSON *j = cJSON_ParseWithLengthOpts(r->body.p, r->body.n, &end, 0);
+      if (j) {
+        while (end && end < r->body.p + r->body.n &&
+               (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+          end++;
+        if (!end || end == r->body.p + r->body.n) {
+          okta_buf_free(&b);
+          return j;
+        }
+        cJSON_Delete(j);
+      }
+      size_t at = end ? (size_t)(end - r->body.p) : 0;
+      okta_buf_printf(&b, "GET %s: malformed JSON in the response at byte %zu of %zu%s", r->endpoint,
+                      at, r->body.n, at >= r->body.n ? " (truncated?)" : "");
+    }
+  }
+  if (r->request_id) okta_buf_printf(&b, " (request %.100s)", r->request_id);
+  *err = okta_buf_take(&b);
+  return NULL;
+}

@@ -1,0 +1,177 @@
+/*
+** Link headers and origin pinning.
+**
+** Okta pages with RFC 8288 Link headers: usually one header line per link,
+** sometimes several links joined by commas in one line. We only follow
+** rel="next", exactly as given, and only when it stays on the configured
+** origin: the token must never travel anywhere else. URLs are taken apart
+** with libcurl's own parser so that what we check is what curl connects to.
+*/
+#include "okta.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* 1 when the space-separated relation list [s, s+n) holds "next". */
+static int rel_has_next(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && isspace((unsigned char)s[i])) i++;
+    size_t start = i;
+    while (i < n && !isspace((unsigned char)s[i])) i++;
+    if (i - start == 4 && strncasecmp(s + start, "next", 4) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Finds the rel="next" target in one Link header value. */
+char *okta_link_next(const char *v) {
+  const char *p = v;
+  while (*p) {
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    if (*p != '<') {
+      /* Not a link-value: skip to the next comma outside quotes. */
+      int q = 0;
+      while (*p && (q || *p != ',')) {
+        if (*p == '"') q = !q;
+        p++;
+      }
+      continue;
+    }
+    const char *url = ++p;
+    while (*p && *p != '>') p++;
+    if (!*p) return NULL;
+    size_t url_len = (size_t)(p - url);
+    p++;
+    int is_next = 0;
+    /* Parameters: ; name=value or ; name="value" */
+    for (;;) {
+      while (*p == ' ' || *p == '\t') p++;
+      if (*p != ';') break;
+      p++;
+      while (*p == ' ' || *p == '\t') p++;
+      const char *name = p;
+      while (*p && *p != '=' && *p != ';' && *p != ',' && *p != ' ') p++;
+      size_t name_len = (size_t)(p - name);
+      while (*p == ' ') p++;
+      const char *val = p;
+      size_t val_len = 0;
+      if (*p == '=') {
+        p++;
+        while (*p == ' ') p++;
+        if (*p == '"') {
+          val = ++p;
+          while (*p && *p != '"') {
+            if (*p == '\\' && p[1]) p++;
+            p++;
+          }
+          val_len = (size_t)(p - val);
+          if (*p == '"') p++;
+        } else {
+          val = p;
+          while (*p && *p != ';' && *p != ',' && *p != ' ') p++;
+          val_len = (size_t)(p - val);
+        }
+      }
+      if (name_len == 3 && strncasecmp(name, "rel", 3) == 0 && rel_has_next(val, val_len))
+        is_next = 1;
+    }
+    if (is_next && url_len > 0) return okta_strndup(url, url_len);
+    while (*p && *p != ',') p++;
+  }
+  return NULL;
+}
+
+/* Scheme, lower-cased host and numeric port of an absolute URL; 0 on success.
+** Fails on URLs with user info, which could disguise the real host. */
+static int url_origin(const char *url, char **scheme, char **host, long *port) {
+  CURLU *u = curl_url();
+  char *p = NULL, *user = NULL, *pw = NULL;
+  int rc = -1;
+  *scheme = *host = NULL;
+  if (!u) return -1;
+  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) goto out;
+  if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) goto out;
+  if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK) goto out;
+  if (curl_url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK) goto out;
+  if (curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) goto out;
+  if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK) goto out;
+  for (char *c = *host; *c; c++) *c = (char)tolower((unsigned char)*c);
+  for (char *c = *scheme; *c; c++) *c = (char)tolower((unsigned char)*c);
+  *port = strtol(p, NULL, 10);
+  rc = 0;
+out:
+  curl_free(p);
+  curl_free(user);
+  curl_free(pw);
+  if (rc) {
+    curl_free(*scheme);
+    curl_free(*host);
+    *scheme = *host = NULL;
+  }
+  curl_url_cleanup(u);
+  return rc;
+}
+
+/* 1 when url has the same scheme, host and port as origin_url. */
+int okta_same_origin(const char *origin_url, const char *url) {
+  char *s1, *h1, *s2, *h2;
+  long p1, p2;
+  if (url_origin(origin_url, &s1, &h1, &p1)) return 0;
+  if (url_origin(url, &s2, &h2, &p2)) {
+    curl_free(s1);
+    curl_free(h1);
+    return 0;
+  }
+  int same = strcmp(s1, s2) == 0 && strcmp(h1, h2) == 0 && p1 == p2;
+  curl_free(s1);
+  curl_free(h1);
+  curl_free(s2);
+  curl_free(h2);
+  return same;
+}
+
+/* 1 for localhost, 127.0.0.0/8 and [::1]. */
+static int is_loopback(const char *host) {
+  if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0) return 1;
+  if (strncmp(host, "127.", 4) != 0) return 0;
+  /* Must be a dotted quad, not e.g. 127.example.com. */
+  int dots = 0;
+  for (const char *c = host; *c; c++) {
+    if (*c == '.') dots++;
+    else if (!isdigit((unsigned char)*c)) return 0;
+  }
+  return dots == 3;
+}
+
+/* Reduces an org URL to its origin; NULL with a reason when unusable. */
+char *okta_normalize_org_url(const char *url, const char **why) {
+  char *scheme = NULL, *host = NULL;
+  long port = 0;
+  char *out = NULL;
+  *why = NULL;
+  if (!url || !*url) { *why = "is empty"; return NULL; }
+  if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
+    *why = "must start with https:// (for example https://acme.okta.com)";
+    return NULL;
+  }
+  if (url_origin(url, &scheme, &host, &port)) {
+    *why = "is not a valid URL (user names and passwords are not allowed in it)";
+    return NULL;
+  }
+  if (strcmp(scheme, "http") == 0 && !is_loopback(host)) {
+    *why = "must use https:// (http:// is only allowed to a loopback address)";
+  } else {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "%s://%s", scheme, host);
+    long def = strcmp(scheme, "https") == 0 ? 443 : 80;
+    if (port != def) okta_buf_printf(&b, ":%ld", port);
+    out = okta_buf_take(&b);
+  }
+  curl_free(scheme);
+  curl_free(host);
+  return out;
+}

@@ -1,0 +1,452 @@
+/*
+** sqlite-okta: an Okta organization as SQL tables.
+**
+**   $ export OKTA_CLIENT_ORGURL=https://acme.okta.com OKTA_CLIENT_TOKEN=00abc...
+**   $ sqlite3
+**   sqlite> .load ./build/okta
+**   sqlite> SELECT login, status FROM okta_users WHERE status = 'SUSPENDED';
+**
+** Tables are eponymous virtual tables named okta_*; see README.md for each
+** one's columns, the WHERE terms pushed to the API, and the permission it
+** needs. SQL functions:
+**
+**   okta_version()             the extension's version
+**   okta_debug()               versions, org, auth mode, every setting and
+**                              where it came from (secrets never shown)
+**   okta_config(key)           effective value of a setting
+**   okta_config(key, value)    set a setting for this connection (NULL resets)
+**   okta_cache_clear()         drop cached responses; returns how many
+**   okta_warnings()            JSON array of warnings (skipped sources)
+**
+** This file holds the entry point, the per-connection context (ctx.h) and
+** the SQL functions. Registration is driven by the static tables at the end.
+*/
+#include "ctx.h"
+#include "../vtab/table.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+SQLITE_EXTENSION_INIT1
+
+#define MAX_WARNINGS 200
+
+struct okta_ctx {
+  sqlite3 *db;
+  int refs;
+  okta_override *overrides; /* newest first */
+  okta_config cfg;
+  okta_client *client;
+  okta_warning *warnings;
+  int nwarnings;
+  double last_interrupt_check;
+  /* progress */
+  int progress_mode;        /* -1 auto, 0 off, 1 on */
+  const char *progress_table;
+  long progress_rows;
+  double progress_start;
+  int progress_shown;
+};
+
+int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
+char *okta_auth_headers(void *arg, okta_client *c, okta_request *r, okta_buf *headers);
+int okta_register_extra_modules(sqlite3 *db, okta_ctx *ctx);
+
+/* ------------------------------------------------------------- context */
+
+void okta_ctx_ref(okta_ctx *ctx) { ctx->refs++; }
+
+/* Drops the client (it is rebuilt from the configuration on next use). */
+static void ctx_reset_client(okta_ctx *ctx) {
+  okta_client_free(ctx->client);
+  ctx->client = NULL;
+  okta_config_clear(&ctx->cfg);
+}
+
+/* Releases one reference; the last one frees the context. */
+void okta_ctx_unref(void *p) {
+  okta_ctx *ctx = p;
+  if (!ctx || --ctx->refs > 0) return;
+  ctx_reset_client(ctx);
+  for (okta_override *o = ctx->overrides, *n; o; o = n) {
+    n = o->next;
+    free(o->value);
+    free(o);
+  }
+  for (okta_warning *w = ctx->warnings, *n; w; w = n) {
+    n = w->next;
+    free(w->source);
+    free(w->message);
+    free(w);
+  }
+  free(ctx);
+}
+
+sqlite3 *okta_ctx_db(okta_ctx *ctx) { return ctx->db; }
+
+/* Detects sqlite3_interrupt() while we wait on the network. SQLite 3.40
+** has no sqlite3_is_interrupted(), but a statement stepped while the
+** connection is interrupted fails with SQLITE_INTERRUPT at once. */
+static int ctx_interrupted(void *arg) {
+  okta_ctx *ctx = arg;
+  double now = okta_now_mono();
+  if (now - ctx->last_interrupt_check < 0.05) return 0;
+  ctx->last_interrupt_check = now;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(ctx->db, "SELECT 1", -1, &st, NULL) != SQLITE_OK) {
+    int rc = sqlite3_errcode(ctx->db);
+    sqlite3_finalize(st);
+    return rc == SQLITE_INTERRUPT;
+  }
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_INTERRUPT;
+}
+
+static void ctx_tick(void *arg, okta_client *c);
+
+/* The connection's client, built from the configuration on first use. */
+okta_client *okta_ctx_client(okta_ctx *ctx, char **err) {
+  *err = NULL;
+  if (ctx->client) return ctx->client;
+  char *e = okta_config_load(&ctx->cfg, ctx->overrides);
+  if (e) {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "okta: %s", e);
+    free(e);
+    *err = okta_buf_take(&b);
+    okta_config_clear(&ctx->cfg);
+    return NULL;
+  }
+  ctx->client = okta_client_new(&ctx->cfg, err);
+  if (!ctx->client) {
+    okta_config_clear(&ctx->cfg);
+    if (!*err) *err = okta_strdup("out of memory");
+    return NULL;
+  }
+  okta_client_set_interrupt(ctx->client, ctx_interrupted, ctx);
+  okta_client_set_tick(ctx->client, ctx_tick, ctx);
+  okta_client_set_auth(ctx->client, okta_auth_headers, ctx);
+  const char *pm = okta_config_str(&ctx->cfg, CFG_PROGRESS);
+  ctx->progress_mode = !pm || strcasecmp(pm, "auto") == 0 ? -1 : strcasecmp(pm, "on") == 0;
+  return ctx->client;
+}
+
+int okta_ctx_concurrency(okta_ctx *ctx) {
+  long n = ctx->client ? okta_config_int(&ctx->cfg, CFG_CONCURRENCY) : 8;
+  return n > 0 ? (int)n : 1;
+}
+
+/* Records a warning; a repeat of the same text only counts up. */
+void okta_ctx_warn(okta_ctx *ctx, const char *source, const char *fmt, ...) {
+  okta_buf b = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  char tmp[1024];
+  vsnprintf(tmp, sizeof(tmp), fmt, ap);
+  va_end(ap);
+  okta_buf_puts(&b, tmp);
+  okta_warning **pp = &ctx->warnings;
+  for (; *pp; pp = &(*pp)->next) {
+    if (strcmp((*pp)->source, source) == 0 && strcmp((*pp)->message, b.p ? b.p : "") == 0) {
+      (*pp)->count++;
+      (*pp)->at = okta_now_wall();
+      okta_buf_free(&b);
+      return;
+    }
+  }
+  if (ctx->nwarnings >= MAX_WARNINGS) {
+    okta_warning *old = ctx->warnings;
+    ctx->warnings = old->next;
+    free(old->source);
+    free(old->message);
+    free(old);
+    ctx->nwarnings--;
+    for (pp = &ctx->warnings; *pp; pp = &(*pp)->next) {}
+  }
+  okta_warning *w = calloc(1, sizeof(*w));
+  if (!w) { okta_buf_free(&b); return; }
+  w->at = okta_now_wall();
+  w->source = okta_strdup(source);
+  w->message = okta_buf_take(&b);
+  w->count = 1;
+  if (!w->source || !w->message) {
+    free(w->source);
+    free(w->message);
+    free(w);
+    return;
+  }
+  *pp = w;
+  ctx->nwarnings++;
+}
+
+okta_warning *okta_ctx_warnings(okta_ctx *ctx) { return ctx->warnings; }
+
+/* -------------------------------------------------------------- progress */
+
+/* 1 when progress lines should be written to stderr. */
+static int progress_enabled(okta_ctx *ctx) {
+  if (ctx->progress_mode >= 0) return ctx->progress_mode;
+  return isatty(STDERR_FILENO);
+}
+
+/* Writes the progress line of the current scan (after the first second). */
+static void progress_draw(okta_ctx *ctx) {
+  if (!ctx->client || !ctx->progress_table || !progress_enabled(ctx)) return;
+  double now = okta_now_mono();
+  if (ctx->progress_start == 0) ctx->progress_start = now;
+  if (now - ctx->progress_start < 1.0) return;
+  long requests = 0;
+  for (okta_endpoint *e = okta_client_endpoints(ctx->client); e; e = e->next) requests += e->requests;
+  double wait = okta_client_rate_wait(ctx->client);
+  fprintf(stderr, "\r\033[Kokta: %s: %ld rows, %ld requests, %d in flight", ctx->progress_table,
+          ctx->progress_rows, requests, okta_client_running(ctx->client));
+  if (wait > 0.5) fprintf(stderr, ", rate limit: waiting %.0f s", wait);
+  fflush(stderr);
+  ctx->progress_shown = 1;
+}
+
+/* Called by the client while it waits. */
+static void ctx_tick(void *arg, okta_client *c) {
+  (void)c;
+  progress_draw(arg);
+}
+
+void okta_ctx_progress_rows(okta_ctx *ctx, const char *table, long rows) {
+  if (ctx->progress_table != table) {
+    ctx->progress_table = table;
+    ctx->progress_start = okta_now_mono();
+  }
+  ctx->progress_rows = rows;
+  progress_draw(ctx);
+}
+
+void okta_ctx_progress_end(okta_ctx *ctx) {
+  if (ctx->progress_shown) {
+    fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+  }
+  ctx->progress_shown = 0;
+  ctx->progress_table = NULL;
+  ctx->progress_start = 0;
+  ctx->progress_rows = 0;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* Sets a virtual table's error, freeing the previous message. Messages
+** that already start with "okta: " are kept as they are. */
+void okta_vtab_error(sqlite3_vtab *vtab, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+  sqlite3_free(vtab->zErrMsg);
+  if (msg && strncmp(msg, "okta: ", 6) != 0) {
+    vtab->zErrMsg = sqlite3_mprintf("okta: %s", msg);
+    sqlite3_free(msg);
+  } else {
+    vtab->zErrMsg = msg;
+  }
+}
+
+/* --------------------------------------------------------------- functions */
+
+/* okta_version(): the extension's version. */
+static void fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  sqlite3_result_text(ctx, OKTA_VERSION, -1, SQLITE_STATIC);
+}
+
+/* A setting's value as shown to people: secrets only say whether they are set. */
+static void show_setting(okta_buf *b, const okta_config *cfg, int i) {
+  const char *v = cfg->value[i];
+  if (!v) okta_buf_puts(b, "(unset)");
+  else if (okta_settings[i].type == ST_SECRET) okta_buf_puts(b, "(set, hidden)");
+  else okta_buf_puts(b, v);
+}
+
+/* okta_debug(): versions, org, auth mode and settings; never a secret. */
+static void fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  okta_ctx *c = sqlite3_user_data(ctx);
+  (void)argc;
+  (void)argv;
+  okta_buf b = {0};
+  curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+  okta_buf_printf(&b, "sqlite-okta %s\nsqlite %s\nlibcurl %s (%s)\n", OKTA_VERSION, sqlite3_libversion(),
+                  cv ? cv->version : "?", cv && cv->ssl_version ? cv->ssl_version : "no TLS");
+  okta_config cfg = {0};
+  char *err = okta_config_load(&cfg, c->overrides);
+  if (err) {
+    okta_buf_printf(&b, "configuration error: %s\n", err);
+    free(err);
+  } else {
+    okta_buf_printf(&b, "org: %s\nauth: %s\n", cfg.org_url, okta_config_str(&cfg, CFG_AUTH_MODE));
+  }
+  okta_buf_puts(&b, "settings:\n");
+  for (int i = 0; i < CFG_COUNT; i++) {
+    okta_buf_printf(&b, "  %s = ", okta_settings[i].key);
+    show_setting(&b, &cfg, i);
+    okta_buf_printf(&b, " (%s%s%s)\n", okta_source_name(cfg.source[i]),
+                    cfg.where[i] && cfg.source[i] != SRC_ENV ? ": " : "",
+                    cfg.where[i] && cfg.source[i] != SRC_ENV ? cfg.where[i] : "");
+  }
+  if (c->client) {
+    okta_buf_printf(&b, "cache: %ld responses, %lld bytes\n", okta_client_cache_entries(c->client),
+                    (long long)okta_client_cache_bytes(c->client));
+  }
+  okta_config_clear(&cfg);
+  if (b.oom) {
+    okta_buf_free(&b);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, b.p, (int)b.n, free);
+}
+
+/* okta_config(key [, value]): reads, or sets for this connection. */
+static void fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  okta_ctx *c = sqlite3_user_data(ctx);
+  const char *key = (const char *)sqlite3_value_text(argv[0]);
+  int id = key ? okta_setting_find(key) : -1;
+  if (id < 0) {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "okta_config: unknown setting '%s'; known settings:", key ? key : "NULL");
+    for (int i = 0; i < CFG_COUNT; i++) okta_buf_printf(&b, " %s", okta_settings[i].key);
+    sqlite3_result_error(ctx, b.p ? b.p : "okta_config: unknown setting", -1);
+    okta_buf_free(&b);
+    return;
+  }
+  if (argc == 2) {
+    const char *v = (const char *)sqlite3_value_text(argv[1]);
+    if (v) {
+      char *err = okta_setting_check(id, v, "okta_config()");
+      if (err) {
+        sqlite3_result_error(ctx, err, -1);
+        free(err);
+        return;
+      }
+    }
+    okta_override *o = calloc(1, sizeof(*o));
+    if (!o || (v && !(o->value = okta_strdup(v)))) {
+      free(o);
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    o->key = id;
+    /* A NULL resets: drop earlier overrides of this key. */
+    for (okta_override **pp = &c->overrides; *pp;) {
+      if ((*pp)->key == id) {
+        okta_override *d = *pp;
+        *pp = d->next;
+        free(d->value);
+        free(d);
+      } else {
+        pp = &(*pp)->next;
+      }
+    }
+    if (v) {
+      o->next = c->overrides;
+      c->overrides = o;
+    } else {
+      free(o);
+    }
+    ctx_reset_client(c);
+  }
+  okta_config cfg = {0};
+  char *err = okta_config_load(&cfg, c->overrides);
+  free(err); /* an incomplete configuration still has values to show */
+  okta_buf b = {0};
+  if (cfg.value[id]) {
+    show_setting(&b, &cfg, id);
+    sqlite3_result_text(ctx, b.p, -1, SQLITE_TRANSIENT);
+  } else {
+    sqlite3_result_null(ctx);
+  }
+  okta_buf_free(&b);
+  okta_config_clear(&cfg);
+}
+
+/* okta_cache_clear(): empties the response cache; returns entries dropped. */
+static void fn_cache_clear(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  okta_ctx *c = sqlite3_user_data(ctx);
+  (void)argc;
+  (void)argv;
+  long n = 0;
+  if (c->client) {
+    n = okta_client_cache_entries(c->client);
+    okta_client_cache_clear(c->client);
+  }
+  sqlite3_result_int64(ctx, n);
+}
+
+/* okta_warnings(): the warnings as a JSON array. */
+static void fn_warnings(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  okta_ctx *c = sqlite3_user_data(ctx);
+  (void)argc;
+  (void)argv;
+  cJSON *arr = cJSON_CreateArray();
+  for (okta_warning *w = c->warnings; w && arr; w = w->next) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) break;
+    char at[32];
+    okta_format_iso8601((int64_t)(w->at * 1000), at);
+    cJSON_AddStringToObject(o, "at", at);
+    cJSON_AddStringToObject(o, "source", w->source);
+    cJSON_AddStringToObject(o, "message", w->message);
+    cJSON_AddNumberToObject(o, "count", (double)w->count);
+    cJSON_AddItemToArray(arr, o);
+  }
+  char *s = arr ? cJSON_PrintUnformatted(arr) : NULL;
+  cJSON_Delete(arr);
+  if (s) sqlite3_result_text(ctx, s, -1, free);
+  else sqlite3_result_error_nomem(ctx);
+}
+
+/* Functions change or reveal connection state: a view or trigger in an
+** untrusted database must not call them (SQLITE_DIRECTONLY). */
+static const struct {
+  const char *name;
+  int nargs;
+  void (*fn)(sqlite3_context *, int, sqlite3_value **);
+  int flags;
+} okta_functions[] = {
+  {"okta_version", 0, fn_version, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
+  {"okta_debug", 0, fn_debug, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+  {"okta_config", 1, fn_config, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+  {"okta_config", 2, fn_config, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+  {"okta_cache_clear", 0, fn_cache_clear, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+  {"okta_warnings", 0, fn_warnings, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+};
+
+/* Entry point: registers every table and function on the connection. */
+#ifdef _WIN32
+__declspec(dllexport)
+#else
+__attribute__((visibility("default")))
+#endif
+int sqlite3_okta_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+  SQLITE_EXTENSION_INIT2(pApi);
+  okta_ctx *ctx = calloc(1, sizeof(*ctx));
+  if (!ctx) return SQLITE_NOMEM;
+  ctx->db = db;
+  ctx->refs = 1; /* held by this function until registration is done */
+  ctx->progress_mode = -1;
+  int rc = SQLITE_OK;
+  for (int i = 0; rc == SQLITE_OK && i < okta_table_count; i++) rc = okta_register_table(db, ctx, okta_table_list[i]);
+  if (rc == SQLITE_OK) rc = okta_register_extra_modules(db, ctx);
+  for (size_t i = 0; rc == SQLITE_OK && i < sizeof(okta_functions) / sizeof(okta_functions[0]); i++) {
+    okta_ctx_ref(ctx);
+    rc = sqlite3_create_function_v2(db, okta_functions[i].name, okta_functions[i].nargs, okta_functions[i].flags,
+                                    ctx, okta_functions[i].fn, NULL, NULL, okta_ctx_unref);
+  }
+  if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("okta: registration failed: %s", sqlite3_errstr(rc));
+  okta_ctx_unref(ctx);
+  return rc;
+}

@@ -1,0 +1,509 @@
+"""A deterministic fake Okta organization.
+
+build_org(n_users, seed, now) returns an Org whose objects have the shapes of
+Okta's real responses: every object starts from a recorded or spec body in
+shapes/ (copied from Okta's OpenAPI spec and the terraform provider's
+recorded cassettes) with ids, names and dates replaced. The same arguments
+always give the same org, so tests can assert exact counts and keys.
+
+The org is built to exercise what access reviews look at: every user status
+(DEPROVISIONED included), names with quotes, backslashes and non-ASCII
+letters, service and bot accounts, nested access through groups and group
+rules, AWS apps with SAML roles, users without MFA, admins direct and through
+groups, and System Log events for app creation.
+"""
+
+import copy
+import json
+import os
+import random
+from datetime import datetime, timedelta, timezone
+
+SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shapes")
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+USER_STATUSES = ["ACTIVE", "STAGED", "PROVISIONED", "RECOVERY", "LOCKED_OUT",
+                 "PASSWORD_EXPIRED", "SUSPENDED", "DEPROVISIONED"]
+STATUS_WEIGHTS = [70, 3, 4, 2, 2, 3, 6, 10]
+
+FIRST = ["Alice", "Bob", "Carol", "Dan", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
+         "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter",
+         "Zoë", "José", "Åsa", "Łukasz", "Søren", "Chloé", "Björn", "Naïve", "Renée", "Mårten"]
+LAST = ["Smith", "Jones", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Roberts",
+        "Müller", "García", "Núñez", "Nguyễn", "Kowalski", "O'Brien", "D'Angelo", "Øster",
+        "van der Berg", "Schröder", "李", "山田", "Иванов"]
+DEPARTMENTS = ["Engineering", "Sales", "Finance", "Support", "Marketing", "Legal", "IT", "People"]
+
+# Users whose names try to break filter escaping; each test can look them up.
+TRICKY = [
+    ("Quote", 'Has "Quotes"', 'quote"user@example.com'),
+    ("Back", "Slash\\Name", "back\\slash@example.com"),
+    ("Inject", '" or status eq "ACTIVE', "inject@example.com"),
+    ("Amp", "A&B#C%D", "amp&hash#pct%@example.com"),
+    ("Line", "Multi\nLine", "newline@example.com"),
+    ("Ünï", "Cödé 日本", "unicode.ü@example.com"),
+]
+
+FACTOR_SHAPES = ["factor_push_okta_verify.json", "factor_totp_okta_verify.json",
+                 "factor_sms.json", "factor_totp_google.json", "factor_webauthn.json",
+                 "factor_email.json", "factor_question.real.json", "factor_u2f.json"]
+
+ROLE_LABELS = {
+    "SUPER_ADMIN": "Super Administrator",
+    "ORG_ADMIN": "Organizational Administrator",
+    "APP_ADMIN": "Application Administrator",
+    "USER_ADMIN": "Group Administrator",
+    "HELP_DESK_ADMIN": "Help Desk Administrator",
+    "READ_ONLY_ADMIN": "Read-only Administrator",
+    "REPORT_ADMIN": "Report Administrator",
+}
+# Okta's role assignment ids are fixed per role type.
+ROLE_IDS = {
+    "SUPER_ADMIN": "IFIFAX2BIRGUSTQ", "ORG_ADMIN": "JBCUYUC7IRCVGS27IFCE2SKO",
+    "APP_ADMIN": "IFIFAX2BIRGUSTQAPP", "USER_ADMIN": "KVJUKUS7IFCE2SKO",
+    "HELP_DESK_ADMIN": "KVJUKUS7HELPDESK", "READ_ONLY_ADMIN": "KVJUKUS7READONLY",
+    "REPORT_ADMIN": "KVJUKUS7REPORT",
+}
+
+AWS_ACCOUNTS = ["123456789012", "210987654321"]
+AWS_ROLES = ["Admin", "ReadOnly", "Developer", "Billing"]
+
+
+def shape(name):
+    with open(os.path.join(SHAPES, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def iso(dt):
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        "%03dZ" % (dt.microsecond // 1000)
+
+
+class Ids:
+    """Okta-like 20 character ids, deterministic per prefix."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.seen = set()
+
+    def new(self, prefix):
+        while True:
+            s = prefix + "".join(self.rng.choice(BASE62) for _ in range(20 - len(prefix) - 4)) + "1d7"
+            s = s[:20]
+            if s not in self.seen:
+                self.seen.add(s)
+                return s
+
+
+class Org:
+    """Every resource of the fake org, plus derived indexes."""
+
+    def __init__(self):
+        self.users = []          # list of user dicts
+        self.groups = []
+        self.members = {}        # group id -> [user id]
+        self.apps = []
+        self.app_users = {}      # app id -> [app user dicts]
+        self.app_groups = {}     # app id -> [app group dicts]
+        self.factors = {}        # user id -> [factor dicts]
+        self.user_roles = {}     # user id -> [role dicts] (direct)
+        self.group_roles = {}    # group id -> [role dicts]
+        self.rules = []
+        self.logs = []
+        self.org = None
+        self.support = None
+        self.user_types = []
+        self.devices = []
+        self.policies = {}       # type -> [policy]
+        self.zones = []
+        self.trusted_origins = []
+        self.auth_servers = []
+        self.idps = []
+        self.authenticators = []
+
+    def index(self):
+        self.user_by_id = {u["id"]: u for u in self.users}
+        self.group_by_id = {g["id"]: g for g in self.groups}
+        self.app_by_id = {a["id"]: a for a in self.apps}
+        self.user_groups = {}
+        for gid, uids in self.members.items():
+            for uid in uids:
+                self.user_groups.setdefault(uid, []).append(gid)
+        for g in self.groups:
+            g["_embedded"] = {"stats": {"usersCount": len(self.members.get(g["id"], [])),
+                                        "appsCount": sum(1 for a in self.apps if any(
+                                            ag["id"] == g["id"] for ag in self.app_groups.get(a["id"], []))),
+                                        "groupPushMappingsCount": 0,
+                                        "hasAdminPrivilege": bool(self.group_roles.get(g["id"]))}}
+
+    def roles_of_user(self, uid):
+        """A user's roles as /users/{id}/roles lists them: direct and via groups."""
+        out = [dict(r) for r in self.user_roles.get(uid, [])]
+        for gid in self.user_groups.get(uid, []):
+            for r in self.group_roles.get(gid, []):
+                rr = dict(r)
+                rr["assignmentType"] = "GROUP"
+                out.append(rr)
+        return out
+
+    def admins(self):
+        """Users with any role, as /iam/assignees/users lists them."""
+        ids = set(self.user_roles)
+        for gid, roles in self.group_roles.items():
+            if roles:
+                ids.update(self.members.get(gid, []))
+        return sorted(ids)
+
+
+def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
+    rng = random.Random(seed)
+    ids = Ids(rng)
+    now = now or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    epoch = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    o = Org()
+    o.now = now
+    o.base_url = base_url
+
+    def when(days_back_max, days_back_min=0):
+        d = rng.uniform(days_back_min, days_back_max)
+        return now - timedelta(days=d, seconds=rng.randint(0, 86399))
+
+    # --- org
+    org = shape("org.json")
+    org.update({"id": ids.new("00o"), "subdomain": "acme", "companyName": "Acme Corp",
+                "website": "https://acme.example.com", "created": iso(epoch),
+                "lastUpdated": iso(now - timedelta(days=30)), "status": "ACTIVE"})
+    org.pop("expiresAt", None)
+    o.org = org
+    sup = shape("org_okta_support.json")
+    sup.update({"support": "ENABLED", "expiration": iso(now + timedelta(days=7))})
+    o.support = sup
+
+    # --- user types
+    ut = shape("user_types.real.json")
+    default_type, custom_type = ut[0], ut[1]
+    default_type["id"] = ids.new("oty")
+    custom_type.update({"id": ids.new("oty"), "name": "contractor", "displayName": "Contractor",
+                        "description": "Contractors", "default": False})
+    o.user_types = [default_type, custom_type]
+
+    # --- users
+    template = shape("user.real.json")
+    template.pop("realmId", None)
+    statuses = list(USER_STATUSES)  # first users cover every status
+    for i in range(n_users):
+        u = copy.deepcopy(template)
+        uid = ids.new("00u")
+        if i < len(statuses):
+            status = statuses[i]
+        else:
+            status = rng.choices(USER_STATUSES, STATUS_WEIGHTS)[0]
+        if i < len(TRICKY):
+            first, last, login = TRICKY[i][0], TRICKY[i][1], TRICKY[i][2]
+            email = login
+        else:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            slug = "".join(ch for ch in (first + "." + last).lower() if ch.isascii() and (ch.isalnum() or ch == "."))
+            login = "%s%d@example.com" % (slug or "user", i)
+            # every 11th email is in capitals: the graph keys persons by lowercased email
+            email = login if i % 11 else login.upper()
+        created = when(2000, 100)
+        user_type = None
+        r = rng.random()
+        if i == len(TRICKY):
+            user_type = "service"
+        elif r < 0.03:
+            user_type = rng.choice(["service", "bot", "generic"])
+        elif r < 0.95:
+            user_type = "employee"
+        u["id"] = uid
+        u["status"] = status
+        u["created"] = iso(created)
+        activated = None if status in ("STAGED",) else created + timedelta(hours=1)
+        u["activated"] = iso(activated) if activated else None
+        u["statusChanged"] = iso(created + timedelta(days=rng.randint(1, 90))) if status != "STAGED" else None
+        if status in ("ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY", "SUSPENDED", "DEPROVISIONED") and rng.random() < 0.9:
+            # about a quarter of logins are older than 90 days
+            u["lastLogin"] = iso(when(400 if rng.random() < 0.25 else 80))
+        else:
+            u["lastLogin"] = None
+        u["lastUpdated"] = iso(when(99, 0) if i % 3 else created + timedelta(days=2))
+        u["passwordChanged"] = iso(created + timedelta(hours=2)) if activated else None
+        u["transitioningToStatus"] = None
+        u["type"] = {"id": default_type["id"] if i % 13 else custom_type["id"]}
+        profile = {"firstName": first, "lastName": last, "mobilePhone": None, "secondEmail": None,
+                   "login": login, "email": email, "department": rng.choice(DEPARTMENTS)}
+        if user_type:
+            profile["userType"] = user_type
+        u["profile"] = profile
+        u["credentials"] = {"password": {}, "provider": {"type": "OKTA", "name": "OKTA"}}
+        u["_links"] = {"self": {"href": "%s/api/v1/users/%s" % (base_url, uid)}}
+        o.users.append(u)
+
+    live = [u for u in o.users if u["status"] != "DEPROVISIONED"]
+
+    # --- groups
+    gtemplate = shape("group.json")
+
+    def group(name, desc, gtype, oc):
+        g = copy.deepcopy(gtemplate)
+        gid = ids.new("00g")
+        g.update({"id": gid, "type": gtype, "objectClass": [oc],
+                  "created": iso(when(2000, 500)), "lastUpdated": iso(when(300)),
+                  "lastMembershipUpdated": iso(when(60)),
+                  "profile": {"name": name, "description": desc}})
+        g["_links"] = {"users": {"href": "%s/api/v1/groups/%s/users" % (base_url, gid)},
+                       "apps": {"href": "%s/api/v1/groups/%s/apps" % (base_url, gid)}}
+        o.groups.append(g)
+        return g
+
+    everyone = group("Everyone", "All users in your organization", "BUILT_IN", "okta:user_group")
+    o.members[everyone["id"]] = [u["id"] for u in o.users]
+    dept_groups = {}
+    for d in DEPARTMENTS:
+        g = group(d, "Everyone in %s" % d, "OKTA_GROUP", "okta:user_group")
+        dept_groups[d] = g
+        o.members[g["id"]] = [u["id"] for u in o.users if u["profile"]["department"] == d]
+    n_extra = max(6, n_users // 100)
+    extra = []
+    for k in range(n_extra):
+        name = 'Project "Q%d"' % k if k == 0 else ("R&D\\Team %d" % k if k == 1 else "Team %d" % k)
+        g = group(name, "Project team %d" % k, "OKTA_GROUP", "okta:user_group")
+        extra.append(g)
+        o.members[g["id"]] = sorted(rng.sample([u["id"] for u in o.users], min(len(o.users), rng.randint(3, 40))))
+    helpdesk = group("Helpdesk", "Help desk staff", "OKTA_GROUP", "okta:user_group")
+    o.members[helpdesk["id"]] = [u["id"] for u in rng.sample(live, min(4, len(live)))]
+    ad_groups = []
+    for name in ("Domain Users", "VPN Users", "aws_123456789012_Developer"):
+        g = group(name, "Imported from Active Directory", "APP_GROUP", "okta:windows_security_principal")
+        ad_groups.append(g)
+        o.members[g["id"]] = sorted(rng.sample([u["id"] for u in live], min(len(live), rng.randint(5, 60))))
+    o.members[helpdesk["id"]].sort()
+
+    # --- group rules (and the memberships they manage)
+    rtemplate = shape("group_rule_list.real.json")[0]
+    rule_specs = [("Engineering by department", 'user.department=="Engineering"', [dept_groups["Engineering"]["id"]], "ACTIVE"),
+                  ("Sales to Team 2", 'user.department=="Sales"', [extra[2]["id"]], "ACTIVE"),
+                  ("Old contractors rule", 'user.userType=="contractor"', [extra[3]["id"]], "INACTIVE")]
+    excluded = live[5]["id"] if len(live) > 5 else None
+    for name, expr, gids, status in rule_specs:
+        r = copy.deepcopy(rtemplate)
+        r.update({"id": ids.new("0pr"), "name": name, "status": status,
+                  "created": iso(when(900, 200)), "lastUpdated": iso(when(100))})
+        r["conditions"]["expression"]["value"] = expr
+        r["conditions"]["people"]["users"]["exclude"] = [excluded] if (excluded and status == "ACTIVE" and name.startswith("Eng")) else []
+        r["actions"]["assignUserToGroups"]["groupIds"] = gids
+        o.rules.append(r)
+    for u in o.users:  # Sales people are put into Team 2 by the rule
+        if u["profile"]["department"] == "Sales" and u["id"] not in o.members[extra[2]["id"]]:
+            o.members[extra[2]["id"]].append(u["id"])
+    o.members[extra[2]["id"]].sort()
+
+    # --- applications
+    def app_from(shape_name, name, label, status="ACTIVE"):
+        a = shape(shape_name)
+        aid = ids.new("0oa")
+        a.update({"id": aid, "name": name, "label": label, "status": status,
+                  "created": iso(when(700, 95)), "lastUpdated": iso(when(90))})
+        a.pop("orn", None)
+        a["_links"] = {"users": {"href": "%s/api/v1/apps/%s/users" % (base_url, aid)},
+                       "groups": {"href": "%s/api/v1/apps/%s/groups" % (base_url, aid)}}
+        o.apps.append(a)
+        return a
+
+    salesforce = app_from("app_saml.real.json", "salesforce", "Salesforce")
+    oidc = app_from("app_oidc.real.json", "oidc_client", "Internal Portal")
+    oidc.setdefault("credentials", {}).setdefault("oauthClient", {}).update(
+        {"client_id": oidc["id"], "client_secret": "s3cr3t-client-secret-value", "token_endpoint_auth_method": "client_secret_basic"})
+    bookmark = app_from("app_bookmark.json", "bookmark", "Wiki")
+    swa = app_from("app_swa_browser_plugin.json", "template_swa", "Legacy Payroll", status="INACTIVE")
+    aws_apps = []
+    for k, acct in enumerate(AWS_ACCOUNTS):
+        a = app_from("app_aws.real.json", "amazon_aws", "AWS %s" % ("Production" if k == 0 else "Sandbox"))
+        a["signOnMode"] = "SAML_2_0"
+        a["settings"]["app"]["identityProviderArn"] = "arn:aws:iam::%s:saml-provider/Okta" % acct
+        a["settings"]["app"]["secretKey"] = "aws-secret-key-should-not-leak" if k == 0 else None
+        aws_apps.append(a)
+    for k in range(max(0, n_users // 400 - 1)):
+        app_from("app_bookmark.json", "bookmark", "Bookmark %d" % k)
+
+    au_template = shape("app_user_list_oidc.real.json")[0]
+
+    def app_user(app, u, scope, profile=None):
+        au = copy.deepcopy(au_template)
+        au.update({"id": u["id"], "externalId": None, "created": iso(when(300, 10)),
+                   "lastUpdated": iso(when(10)), "scope": scope,
+                   "status": "ACTIVE" if u["status"] != "DEPROVISIONED" else "INACTIVE",
+                   "statusChanged": iso(when(100)), "syncState": "DISABLED",
+                   "credentials": {"userName": u["profile"]["login"]},
+                   "profile": profile or {}})
+        au["_links"] = {"app": {"href": "%s/api/v1/apps/%s" % (base_url, app["id"])},
+                        "user": {"href": "%s/api/v1/users/%s" % (base_url, u["id"])}}
+        return au
+
+    def app_group(app, g, priority, profile=None):
+        return {"id": g["id"], "lastUpdated": iso(when(200)), "priority": priority,
+                "profile": profile or {},
+                "_links": {"app": {"href": "%s/api/v1/apps/%s" % (base_url, app["id"])},
+                           "group": {"href": "%s/api/v1/groups/%s" % (base_url, g["id"])}}}
+
+    assignments = {
+        salesforce["id"]: [dept_groups["Sales"]],
+        oidc["id"]: [everyone],
+        bookmark["id"]: [dept_groups["Engineering"], extra[0]],
+        swa["id"]: [dept_groups["Finance"]],
+        aws_apps[0]["id"]: [ad_groups[2], extra[1]],
+        aws_apps[1]["id"]: [dept_groups["Engineering"]],
+    }
+    for a in o.apps:
+        groups = assignments.get(a["id"], [])
+        is_aws = a["name"] == "amazon_aws"
+        o.app_groups[a["id"]] = []
+        for prio, g in enumerate(groups):
+            profile = None
+            if is_aws:
+                roles = sorted(rng.sample(AWS_ROLES, 2))
+                profile = {"role": roles[0], "samlRoles": roles}
+            o.app_groups[a["id"]].append(app_group(a, g, prio, profile))
+        users = {}
+        by_id = {u["id"]: u for u in o.users}
+        for g in groups:
+            for uid in o.members[g["id"]]:
+                if by_id[uid]["status"] == "DEPROVISIONED" and rng.random() < 0.7:
+                    continue  # Okta removes most, not all, assignments on deactivation
+                prof = None
+                if is_aws:
+                    prof = {"role": rng.choice(AWS_ROLES), "samlRoles": sorted(rng.sample(AWS_ROLES, 2))}
+                users[uid] = app_user(a, by_id[uid], "GROUP", prof)
+        # direct assignments, including a few to deprovisioned users (stale access)
+        for u in rng.sample(o.users, min(len(o.users), 3 + n_users // 200)):
+            prof = None
+            if is_aws:
+                prof = {"role": rng.choice(AWS_ROLES), "samlRoles": [rng.choice(AWS_ROLES)]}
+            users[u["id"]] = app_user(a, u, "USER", prof)
+        o.app_users[a["id"]] = [users[k] for k in sorted(users)]
+
+    # --- MFA factors: most active users have some, some have none
+    for u in o.users:
+        if u["status"] in ("STAGED", "PROVISIONED"):
+            continue
+        if rng.random() < 0.15:
+            continue
+        fl = []
+        for fname in rng.sample(FACTOR_SHAPES, rng.randint(1, 3)):
+            f = shape(fname)
+            f.pop("_embedded", None)
+            f["id"] = ids.new(f["id"][:3])
+            f["status"] = "ACTIVE" if rng.random() < 0.85 else rng.choice(["PENDING_ACTIVATION", "INACTIVE"])
+            f["created"] = iso(when(600, 30))
+            f["lastUpdated"] = iso(when(30))
+            f["_links"] = {"user": {"href": "%s/api/v1/users/%s" % (base_url, u["id"])}}
+            fl.append(f)
+        o.factors[u["id"]] = fl
+
+    # --- admin roles: direct assignments and one group
+    rtmpl = shape("role_list_user.real.json")[0]
+
+    def role(rtype, assignment):
+        r = copy.deepcopy(rtmpl)
+        r.update({"id": ROLE_IDS[rtype], "label": ROLE_LABELS[rtype], "type": rtype, "status": "ACTIVE",
+                  "created": iso(when(500, 50)), "lastUpdated": iso(when(50)), "assignmentType": assignment})
+        r["_links"] = {}
+        return r
+
+    admin_types = ["SUPER_ADMIN", "ORG_ADMIN", "APP_ADMIN", "READ_ONLY_ADMIN", "USER_ADMIN", "REPORT_ADMIN"]
+    active = [u for u in o.users if u["status"] == "ACTIVE"]
+    for k, rtype in enumerate(admin_types):
+        u = active[k * 3 % len(active)]
+        o.user_roles.setdefault(u["id"], []).append(role(rtype, "USER"))
+    o.user_roles.setdefault(active[0]["id"], []).append(role("APP_ADMIN", "USER"))
+    # a suspended super admin: a finding
+    susp = next((u for u in o.users if u["status"] == "SUSPENDED"), None)
+    if susp:
+        o.user_roles.setdefault(susp["id"], []).append(role("SUPER_ADMIN", "USER"))
+    o.group_roles[helpdesk["id"]] = [role("HELP_DESK_ADMIN", "GROUP")]
+
+    # --- System Log: logins, app creation (API and admin console), noise
+    ltemplate = shape("log_event.json")
+    admin_user = active[0]
+
+    def event(etype, actor, target, published, uri=None, message=None):
+        e = copy.deepcopy(ltemplate)
+        e["uuid"] = "%08x-%04x-%04x-%04x-%012x" % (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(16),
+                                                   rng.getrandbits(16), rng.getrandbits(48))
+        e["published"] = iso(published)
+        e["eventType"] = etype
+        e["displayMessage"] = message or etype
+        e["severity"] = "INFO"
+        e["actor"] = {"id": actor["id"], "type": "User", "alternateId": actor["profile"]["login"],
+                      "displayName": "%s %s" % (actor["profile"]["firstName"], actor["profile"]["lastName"]),
+                      "detailEntry": None}
+        e["outcome"] = {"result": "SUCCESS", "reason": None}
+        e["target"] = target
+        e.setdefault("debugContext", {})["debugData"] = {"requestUri": uri or "/api/v1/authn"}
+        return e
+
+    def app_target(a):
+        return [{"id": a["id"], "type": "AppInstance", "alternateId": a["label"], "displayName": a["label"],
+                 "detailEntry": None}]
+
+    o.logs.append(event("application.lifecycle.create", admin_user, app_target(salesforce), when(60, 1),
+                        "/api/v1/apps", "Add application"))
+    o.logs.append(event("application.lifecycle.update", active[1], app_target(aws_apps[0]), when(50, 1),
+                        "/admin/app/amazon_aws/instance/_new_", "Update application"))
+    o.logs.append(event("application.lifecycle.update", active[1], app_target(aws_apps[1]), when(50, 1),
+                        "/admin/app/amazon_aws/instance/%s/settings" % aws_apps[1]["id"], "Update application"))
+    ghost = {"id": "00uGHOSTdeletedUser1d7", "profile": {"login": "ghost@example.com", "firstName": "Ghost", "lastName": "User"}}
+    o.logs.append(event("application.lifecycle.create", ghost, app_target(bookmark), when(40, 1), "/api/v1/apps",
+                        "Add application"))
+    o.logs.append(event("application.lifecycle.create", admin_user,
+                        [{"id": "0oaDELETEDappXXXX1d7", "type": "AppInstance", "alternateId": "Gone",
+                          "displayName": "Gone", "detailEntry": None}], when(30, 1), "/api/v1/apps", "Add application"))
+    o.logs.append(event("application.lifecycle.create", admin_user, app_target(oidc), now - timedelta(days=120),
+                        "/api/v1/apps", "Add application"))
+    for k in range(min(3 * n_users, 6000)):
+        u = rng.choice(active)
+        o.logs.append(event("user.session.start", u, [], when(89.9), "/api/v1/authn", "User login to Okta"))
+    o.logs.sort(key=lambda e: (e["published"], e["uuid"]))
+
+    # --- devices (with their users)
+    dtemplate = shape("devices.json")[1]
+    for k in range(max(3, n_users // 20)):
+        d = copy.deepcopy(dtemplate)
+        did = ids.new("guo")
+        d.update({"id": did, "resourceId": did, "created": iso(when(400, 10)), "lastUpdated": iso(when(10))})
+        d["profile"]["displayName"] = "Laptop %d" % k
+        d["profile"]["serialNumber"] = "SN%06d" % k
+        d["resourceDisplayName"] = {"value": "Laptop %d" % k, "sensitive": False}
+        owners = rng.sample(active, 1 if k % 5 else 2)
+        d["_embedded"] = {"users": [{"created": iso(when(400, 10)), "managementStatus": "MANAGED",
+                                     "screenLockType": "BIOMETRIC",
+                                     "user": {"id": u["id"], "status": u["status"], "profile": {"login": u["profile"]["login"]}}}
+                                    for u in owners]}
+        d.pop("_links", None)
+        o.devices.append(d)
+
+    # --- policies, zones, trusted origins, authorization servers, IdPs, authenticators
+    for ptype, fname in (("OKTA_SIGN_ON", "policies_okta_sign_on.json"), ("PASSWORD", "policies_password.json"),
+                         ("MFA_ENROLL", "policies_mfa_enroll.json"), ("ACCESS_POLICY", "policies_access.json")):
+        pl = shape(fname)
+        for p in pl:
+            p["id"] = ids.new("00p")
+            p["type"] = ptype
+        o.policies[ptype] = pl
+    o.policies["IDP_DISCOVERY"] = []
+    o.policies["PROFILE_ENROLLMENT"] = []
+    o.zones = shape("zones.json")
+    o.trusted_origins = shape("trusted_origins.json")
+    o.auth_servers = shape("authorization_servers.json")
+    o.auth_servers[0]["id"] = "aus" + "default1234567" + "1d7"
+    o.idps = shape("idps.json")
+    for key, name, typ in (("okta_password", "Password", "password"), ("okta_email", "Email", "email"),
+                           ("phone_number", "Phone", "phone"), ("okta_verify", "Okta Verify", "app"),
+                           ("webauthn", "Passkey (FIDO2 WebAuthn)", "security_key")):
+        o.authenticators.append({"type": typ, "id": ids.new("aut"), "key": key,
+                                 "status": "ACTIVE" if key != "phone_number" else "INACTIVE",
+                                 "name": name, "created": iso(epoch), "lastUpdated": iso(when(200)),
+                                 "settings": {}, "_links": {}})
+    o.index()
+    return o

@@ -1,0 +1,1162 @@
+/*
+** The generic Okta virtual table.
+**
+** Every okta_* table except the graph is this module driven by a descriptor
+** (table.h). The engine turns SQL constraints into a route and a query
+** (xBestIndex, xFilter), walks the keys of the route, keeps a window of
+** requests in flight for the following keys (fan-out), pages each listing
+** lazily with the next page already requested while the current one is read
+** (prefetch), and reads columns straight from the JSON (xColumn).
+**
+** Pipeline of one cursor:
+**
+**   args (= or IN values) --+--> [parent listing per arg] --> keys
+**                           |                                   |
+**                           +-----------------------------------+
+**                                                               v
+**        window: fetch(key1) fetch(key2) ... fetch(keyW)  (all in flight)
+**                   |
+**                   v  rows in key order, pages prefetched
+*/
+#include "table.h"
+#include "../ext/ctx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SQLITE_EXTENSION_INIT3
+
+#define MAX_SEGS 10
+#define BATCH_MAX_IDS 50
+#define BATCH_MAX_CHARS 1800
+
+/* ---------------------------------------------------------------- paths */
+
+enum { W_ITEM, W_PARENT, W_KEY, W_ARG, W_FN, W_PUSHED };
+
+typedef struct col_path {
+  int where;
+  int nseg;
+  char *store;               /* segment names, NUL-separated */
+  const char *seg[MAX_SEGS];
+  int index[MAX_SEGS];       /* >= 0: array index instead of a name */
+} col_path;
+
+/* Compiles "a.b.0.c" (with optional ^ or = prefix) into segments. */
+static int path_compile(col_path *p, const okta_column *c, const char *path) {
+  memset(p, 0, sizeof(*p));
+  if (!path) {
+    p->where = c->fn ? W_FN : W_PUSHED;
+    return 0;
+  }
+  if (strcmp(path, "=key") == 0) { p->where = W_KEY; return 0; }
+  if (strcmp(path, "=arg") == 0) { p->where = W_ARG; return 0; }
+  p->where = W_ITEM;
+  if (path[0] == '^') { p->where = W_PARENT; path++; }
+  p->store = okta_strdup(path);
+  if (!p->store) return -1;
+  char *s = p->store;
+  while (s && p->nseg < MAX_SEGS) {
+    char *dot = strchr(s, '.');
+    if (dot) *dot = 0;
+    p->seg[p->nseg] = s;
+    p->index[p->nseg] = -1;
+    if (*s >= '0' && *s <= '9') p->index[p->nseg] = atoi(s);
+    p->nseg++;
+    s = dot ? dot + 1 : NULL;
+  }
+  return 0;
+}
+
+/* Follows compiled segments from v. */
+static const cJSON *path_walk(const cJSON *v, const col_path *p) {
+  for (int i = 0; v && i < p->nseg; i++) {
+    if (p->index[i] >= 0) v = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, p->index[i]) : NULL;
+    else v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, p->seg[i]) : NULL;
+  }
+  return v;
+}
+
+/* ---------------------------------------------------------------- sets */
+
+/* A set of strings (ids seen), open addressing. */
+typedef struct strset {
+  char **slot;
+  size_t cap, n;
+} strset;
+
+static uint64_t str_hash(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+/* Adds s; returns 1 if it was new, 0 if present, -1 on OOM. */
+static int strset_add(strset *set, const char *s) {
+  if ((set->n + 1) * 2 > set->cap) {
+    size_t cap = set->cap ? set->cap * 2 : 256;
+    char **slot = calloc(cap, sizeof(char *));
+    if (!slot) return -1;
+    for (size_t i = 0; i < set->cap; i++) {
+      if (!set->slot[i]) continue;
+      size_t j = str_hash(set->slot[i]) & (cap - 1);
+      while (slot[j]) j = (j + 1) & (cap - 1);
+      slot[j] = set->slot[i];
+    }
+    free(set->slot);
+    set->slot = slot;
+    set->cap = cap;
+  }
+  size_t j = str_hash(s) & (set->cap - 1);
+  while (set->slot[j]) {
+    if (strcmp(set->slot[j], s) == 0) return 0;
+    j = (j + 1) & (set->cap - 1);
+  }
+  set->slot[j] = okta_strdup(s);
+  if (!set->slot[j]) return -1;
+  set->n++;
+  return 1;
+}
+
+static void strset_free(strset *set) {
+  for (size_t i = 0; i < set->cap; i++) free(set->slot[i]);
+  free(set->slot);
+  memset(set, 0, sizeof(*set));
+}
+
+/* ---------------------------------------------------------------- types */
+
+typedef struct okta_vtab {
+  sqlite3_vtab base;
+  okta_ctx *ctx;
+  const okta_table *t;
+  col_path *paths; /* nroute x ncol */
+} okta_vtab;
+
+/* One listing (all pages, all passes) for one key. */
+typedef struct fetch {
+  const okta_source *src;
+  int is_main;          /* the route's source (pushdown and LIMIT apply) */
+  char *key;
+  char *arg;
+  cJSON *parent;
+  int pass;
+  okta_request *req;    /* submitted, not yet consumed */
+  char *pending_url;    /* next page not yet submitted (LIMIT near) */
+  cJSON *page;
+  cJSON *it;
+  int finished;
+  long rows;
+  strset urls;          /* pages seen: a next link back to one is a loop */
+  strset ids;           /* S_DEDUPE */
+} fetch;
+
+typedef struct pushed_param {
+  const char *name;
+  char *value;
+} pushed_param;
+
+typedef struct okta_cursor {
+  sqlite3_vtab_cursor base;
+  okta_client *cli;
+  int route_idx;
+  const okta_route *route;
+  pushed_param params[8];
+  int nparams;
+  int page_size;
+  sqlite3_int64 want;   /* rows SQLite may read (LIMIT + OFFSET), -1 unknown */
+  char **args;
+  int nargs, argi;
+  int single_done;
+  char **colval;        /* value constrained per column (hidden inputs) */
+  fetch *pf;            /* parent listing of the current arg */
+  fetch **win;
+  int wcap, wn;
+  int keys_done;
+  cJSON *item;
+  sqlite3_int64 rowid, emitted;
+  int eof;
+  int interrupted;
+} okta_cursor;
+
+/* ----------------------------------------------------------- templates */
+
+/* Expands {key}, {arg}, {arg:q}, {now} of tpl into b; path mode encodes
+** values as path segments, otherwise values are appended raw. */
+static void expand(okta_buf *b, const char *tpl, const char *key, const char *arg, int path_mode) {
+  for (const char *p = tpl; *p;) {
+    const char *open = strchr(p, '{');
+    if (!open) { okta_buf_puts(b, p); break; }
+    okta_buf_append(b, p, (size_t)(open - p));
+    const char *close = strchr(open, '}');
+    if (!close) { okta_buf_puts(b, open); break; }
+    size_t n = (size_t)(close - open - 1);
+    const char *v = NULL;
+    int quote = 0;
+    char now[32];
+    if (n == 3 && strncmp(open + 1, "key", 3) == 0) v = key;
+    else if (n == 3 && strncmp(open + 1, "arg", 3) == 0) v = arg;
+    else if (n == 5 && strncmp(open + 1, "arg:q", 5) == 0) { v = arg; quote = 1; }
+    else if (n == 3 && strncmp(open + 1, "now", 3) == 0) {
+      okta_format_iso8601((int64_t)(okta_now_wall() * 1000), now);
+      v = now;
+    }
+    if (!v) v = "";
+    if (quote) okta_filter_quote(b, v);
+    else if (path_mode) okta_buf_urlencode(b, v);
+    else okta_buf_puts(b, v);
+    p = close + 1;
+  }
+}
+
+/* Appends "&name=value" (value URL-encoded). */
+static void add_param(okta_buf *url, int *first, const char *name, size_t name_len, const char *value) {
+  okta_buf_puts(url, *first ? "?" : "&");
+  *first = 0;
+  okta_buf_append(url, name, name_len);
+  okta_buf_puts(url, "=");
+  okta_buf_urlencode(url, value);
+}
+
+/* Builds the URL of the first page of a fetch for its current pass. */
+static char *fetch_url(okta_cursor *cur, fetch *f) {
+  okta_buf url = {0}, v = {0};
+  int first = 1;
+  const okta_source *s = f->src;
+  expand(&url, s->path, f->key, f->arg, 1);
+  int pushed = f->is_main && (s->flags & S_PUSHDOWN) && cur->nparams > 0;
+  for (const char *const *p = s->params; p && *p; p++) {
+    const char *eq = strchr(*p, '=');
+    if (!eq) continue;
+    size_t nl = (size_t)(eq - *p);
+    int overridden = 0;
+    for (int i = 0; pushed && i < cur->nparams; i++) {
+      if (strlen(cur->params[i].name) == nl && strncmp(cur->params[i].name, *p, nl) == 0) overridden = 1;
+    }
+    if (overridden) continue;
+    okta_buf_reset(&v);
+    expand(&v, eq + 1, f->key, f->arg, 0);
+    add_param(&url, &first, *p, nl, v.p ? v.p : "");
+  }
+  if (!pushed && s->passes && s->passes[f->pass] && s->passes[f->pass][0]) {
+    const char *pp = s->passes[f->pass], *eq = strchr(pp, '=');
+    if (eq) add_param(&url, &first, pp, (size_t)(eq - pp), eq + 1);
+  }
+  for (int i = 0; pushed && i < cur->nparams; i++)
+    add_param(&url, &first, cur->params[i].name, strlen(cur->params[i].name), cur->params[i].value);
+  if (s->page_size > 0) {
+    char lim[24];
+    snprintf(lim, sizeof(lim), "%d", f->is_main && cur->page_size > 0 ? cur->page_size : s->page_size);
+    add_param(&url, &first, "limit", 5, lim);
+  }
+  okta_buf_free(&v);
+  return okta_buf_take(&url);
+}
+
+/* ------------------------------------------------------------- fetches */
+
+static void fetch_free(okta_cursor *cur, fetch *f) {
+  if (!f) return;
+  okta_request_free(cur->cli, f->req);
+  free(f->pending_url);
+  cJSON_Delete(f->page);
+  cJSON_Delete(f->parent);
+  free(f->key);
+  free(f->arg);
+  strset_free(&f->urls);
+  strset_free(&f->ids);
+  free(f);
+}
+
+/* Submits a request for url on behalf of f. */
+static int fetch_submit(okta_cursor *cur, fetch *f, char *url) {
+  okta_request *r = okta_request_new(cur->cli, url, f->src->path);
+  free(url);
+  if (!r) return -1;
+  f->req = r;
+  okta_client_submit(cur->cli, r);
+  return 0;
+}
+
+/* Creates a fetch and submits its first page. Takes ownership of parent. */
+static fetch *fetch_new(okta_cursor *cur, const okta_source *src, int is_main, const char *key,
+                        const char *arg, cJSON *parent) {
+  fetch *f = calloc(1, sizeof(*f));
+  if (!f) { cJSON_Delete(parent); return NULL; }
+  f->src = src;
+  f->is_main = is_main;
+  f->key = okta_strdup(key ? key : "");
+  f->arg = okta_strdup(arg ? arg : "");
+  f->parent = parent;
+  char *url = f->key && f->arg ? fetch_url(cur, f) : NULL;
+  if (!url || fetch_submit(cur, f, url)) {
+    fetch_free(cur, f);
+    return NULL;
+  }
+  return f;
+}
+
+/* Number of passes of a fetch (1 unless the source has passes and nothing is pushed). */
+static int fetch_passes(okta_cursor *cur, fetch *f) {
+  if (!f->src->passes) return 1;
+  if (f->is_main && (f->src->flags & S_PUSHDOWN) && cur->nparams > 0) return 1;
+  int n = 0;
+  while (f->src->passes[n]) n++;
+  return n ? n : 1;
+}
+
+/* Message for a failed request, with a hint on how to fix 401 and 403. */
+static char *request_failure(okta_cursor *cur, okta_request *r) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  char *msg = okta_request_error(r);
+  okta_buf b = {0};
+  okta_buf_puts(&b, msg ? msg : "request failed");
+  free(msg);
+  if (!r->error && r->status == 401) {
+    okta_buf_puts(&b, " (check OKTA_CLIENT_TOKEN: API tokens expire after 30 days unused and "
+                      "stop working when their creator is deactivated)");
+  } else if (!r->error && r->status == 403 && !(r->www_authenticate && strstr(r->www_authenticate, "scope"))) {
+    okta_buf_printf(&b, " (needs %s)", vt->t->needs ? vt->t->needs : "a token with more permissions");
+  }
+  return okta_buf_take(&b);
+}
+
+/* Turns a finished request into the fetch's current page. Returns 0, or -1
+** with *err set. */
+static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  okta_request *r = f->req;
+  const okta_source *s = f->src;
+  f->req = NULL;
+  if (r->error || r->status < 200 || r->status > 299) {
+    int st = r->error && !r->status ? 0 : (int)r->status;
+    if (!r->error || st) {
+      if ((st == 404 && (s->flags & S_404_EMPTY)) || (st == 400 && (s->flags & S_400_WARN)) ||
+          (st == 403 && (s->flags & S_403_WARN))) {
+        if (st != 404) {
+          char *m = okta_request_error(r);
+          okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s", s->warn ? s->warn : "", s->warn ? ": " : "",
+                        m ? m : "");
+          free(m);
+        }
+        f->finished = 1;
+        okta_request_free(cur->cli, r);
+        return 0;
+      }
+    }
+    *err = request_failure(cur, r);
+    okta_request_free(cur->cli, r);
+    return -1;
+  }
+  cJSON *j = okta_request_json(r, err);
+  if (!j) {
+    okta_request_free(cur->cli, r);
+    return -1;
+  }
+  char *next = NULL;
+  cJSON *page = NULL;
+  if (s->kind == K_LIST) {
+    if (!cJSON_IsArray(j)) goto shape;
+    page = j;
+    next = okta_strdup(r->next_url);
+  } else if (s->kind == K_OBJECT) {
+    if (!cJSON_IsObject(j)) goto shape;
+    page = cJSON_CreateArray();
+    if (!page) { cJSON_Delete(j); goto oom; }
+    cJSON_AddItemToArray(page, j);
+  } else {
+    cJSON *value = cJSON_GetObjectItemCaseSensitive(j, "value");
+    if (!cJSON_IsArray(value)) goto shape;
+    cJSON *href = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "_links"), "next"), "href");
+    if (cJSON_IsString(href) && href->valuestring[0]) {
+      const okta_config *cfg = okta_client_config(cur->cli);
+      if (!okta_same_origin(cfg->org_url, href->valuestring)) {
+        okta_buf b = {0};
+        okta_buf_printf(&b, "GET %s: the next-page link points to another origin (%.200s); it was not "
+                            "followed because the token may only go to %s", s->path, href->valuestring, cfg->org_url);
+        *err = okta_buf_take(&b);
+        cJSON_Delete(j);
+        okta_request_free(cur->cli, r);
+        return -1;
+      }
+      next = okta_strdup(href->valuestring);
+    }
+    page = cJSON_DetachItemViaPointer(j, value);
+    cJSON_Delete(j);
+  }
+  if (strset_add(&f->urls, r->url) < 0) goto oom_page;
+  okta_request_free(cur->cli, r);
+  r = NULL;
+  cJSON_Delete(f->page);
+  f->page = page;
+  f->it = page->child;
+  if (next) {
+    if (f->urls.n && strset_add(&f->urls, next) == 0) {
+      okta_buf b = {0};
+      okta_buf_printf(&b, "GET %s: the next-page link loops back to a page already read (%.200s)", s->path, next);
+      *err = okta_buf_take(&b);
+      free(next);
+      return -1;
+    }
+  } else if (f->pass + 1 < fetch_passes(cur, f)) {
+    f->pass++;
+    next = fetch_url(cur, f);
+    if (!next) goto oom;
+  } else {
+    f->finished = 1;
+  }
+  if (next) {
+    /* Prefetch now, unless LIMIT says the rows in hand are all we need. */
+    int items = cJSON_GetArraySize(page);
+    if (f->is_main && cur->want >= 0 && cur->wcap == 1 && cur->emitted + items >= cur->want) {
+      f->pending_url = next;
+    } else if (fetch_submit(cur, f, next)) {
+      goto oom;
+    }
+  }
+  return 0;
+shape:
+  {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "GET %s: unexpected response shape: expected %s", s->path,
+                    s->kind == K_LIST ? "a JSON array" : s->kind == K_OBJECT ? "a JSON object"
+                                                                             : "an object with a value array");
+    if (r->request_id) okta_buf_printf(&b, " (request %s)", r->request_id);
+    *err = okta_buf_take(&b);
+    cJSON_Delete(j);
+    okta_request_free(cur->cli, r);
+    return -1;
+  }
+oom_page:
+  cJSON_Delete(page);
+  okta_request_free(cur->cli, r);
+oom:
+  *err = okta_strdup("out of memory");
+  return -1;
+}
+
+/* 1 when the next item of f is available without waiting. */
+static int fetch_ready(fetch *f) {
+  if (f->it || f->finished) return 1;
+  return f->req && f->req->state == REQ_DONE;
+}
+
+/* Next item of a fetch (owned by the caller): 1 item, 0 end, -1 error,
+** -2 interrupted. */
+static int fetch_next(okta_cursor *cur, fetch *f, cJSON **item, char **err) {
+  for (;;) {
+    while (f->it) {
+      cJSON *it = f->it;
+      f->it = it->next;
+      cJSON_DetachItemViaPointer(f->page, it);
+      if (f->src->flags & S_DEDUPE) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+        if (cJSON_IsString(id)) {
+          int added = strset_add(&f->ids, id->valuestring);
+          if (added < 0) { cJSON_Delete(it); *err = okta_strdup("out of memory"); return -1; }
+          if (added == 0) { cJSON_Delete(it); continue; }
+        }
+      }
+      f->rows++;
+      *item = it;
+      return 1;
+    }
+    if (f->page) { cJSON_Delete(f->page); f->page = NULL; }
+    if (!f->req && f->pending_url) {
+      char *u = f->pending_url;
+      f->pending_url = NULL;
+      if (fetch_submit(cur, f, u)) { *err = okta_strdup("out of memory"); return -1; }
+    }
+    if (!f->req) return 0;
+    if (okta_client_wait(cur->cli, f->req)) return -2;
+    if (fetch_take_page(cur, f, err)) return -1;
+  }
+}
+
+/* --------------------------------------------------------------- keys */
+
+/* Next fan-out key: 1 with key, arg and parent set, 0 at the end, 2 when
+** nonblock and the parent listing has nothing ready, -1 error, -2 interrupt. */
+static int next_key(okta_cursor *cur, int nonblock, char **key, char **arg, cJSON **parent, char **err) {
+  const okta_route *rt = cur->route;
+  *key = *arg = NULL;
+  *parent = NULL;
+  if (!rt->parent) {
+    if (rt->arg < 0) {
+      if (cur->single_done) return 0;
+      cur->single_done = 1;
+      *key = okta_strdup("");
+    } else {
+      if (cur->argi >= cur->nargs) return 0;
+      *key = okta_strdup(cur->args[cur->argi]);
+      *arg = okta_strdup(cur->args[cur->argi]);
+      cur->argi++;
+    }
+    return *key ? 1 : -1;
+  }
+  for (;;) {
+    if (!cur->pf) {
+      const char *a = NULL;
+      if (rt->arg >= 0) {
+        if (cur->argi >= cur->nargs) return 0;
+        a = cur->args[cur->argi++];
+      } else {
+        if (cur->single_done) return 0;
+        cur->single_done = 1;
+      }
+      cur->pf = fetch_new(cur, rt->parent, 0, "", a, NULL);
+      if (!cur->pf) { *err = okta_strdup("out of memory"); return -1; }
+    }
+    if (nonblock && !fetch_ready(cur->pf)) return 2;
+    cJSON *item = NULL;
+    int rc = fetch_next(cur, cur->pf, &item, err);
+    if (rc < 0) return rc;
+    if (rc == 0) {
+      fetch_free(cur, cur->pf);
+      cur->pf = NULL;
+      continue;
+    }
+    const cJSON *k = okta_json_path(item, rt->parent_key);
+    if (!cJSON_IsString(k) || !k->valuestring[0]) {
+      okta_buf b = {0};
+      okta_buf_printf(&b, "GET %s: an item has no %s to fetch %s with", rt->parent->path, rt->parent_key,
+                      rt->source->path);
+      *err = okta_buf_take(&b);
+      cJSON_Delete(item);
+      return -1;
+    }
+    *key = okta_strdup(k->valuestring);
+    *arg = okta_strdup(cur->pf->arg);
+    *parent = item;
+    return 1;
+  }
+}
+
+/* Keeps the window of fetches full. Blocks for a key only when the window
+** is empty (otherwise rows are ready to be read while parents load). */
+static int fill_window(okta_cursor *cur, char **err) {
+  while (cur->wn < cur->wcap && !cur->keys_done) {
+    char *key, *arg;
+    cJSON *parent;
+    int rc = next_key(cur, cur->wn > 0, &key, &arg, &parent, err);
+    if (rc == 2) break;
+    if (rc < 0) return rc;
+    if (rc == 0) { cur->keys_done = 1; break; }
+    fetch *f = fetch_new(cur, cur->route->source, 1, key, arg, parent);
+    free(key);
+    free(arg);
+    if (!f) { *err = okta_strdup("out of memory"); return -1; }
+    cur->win[cur->wn++] = f;
+  }
+  return 0;
+}
+
+/* Moves to the next row; sets eof at the end. */
+static int cursor_advance(okta_cursor *cur) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  char *err = NULL;
+  cJSON_Delete(cur->item);
+  cur->item = NULL;
+  for (;;) {
+    int rc = fill_window(cur, &err);
+    if (rc == 0 && cur->wn == 0) { cur->eof = 1; return SQLITE_OK; }
+    if (rc == 0) {
+      cJSON *item = NULL;
+      rc = fetch_next(cur, cur->win[0], &item, &err);
+      if (rc == 1) {
+        if (vt->t->augment) {
+          err = vt->t->augment(vt->ctx, item);
+          if (err) { cJSON_Delete(item); rc = -1; }
+        }
+        if (rc == 1) {
+          cur->item = item;
+          cur->rowid++;
+          cur->emitted++;
+          if ((cur->emitted & 1023) == 0) okta_ctx_progress_rows(vt->ctx, vt->t->name, (long)cur->emitted);
+          return SQLITE_OK;
+        }
+      } else if (rc == 0) {
+        fetch_free(cur, cur->win[0]);
+        memmove(cur->win, cur->win + 1, sizeof(fetch *) * (size_t)--cur->wn);
+        continue;
+      }
+    }
+    if (rc == -2) {
+      okta_vtab_error(&vt->base, "interrupted");
+      return SQLITE_INTERRUPT;
+    }
+    okta_vtab_error(&vt->base, "%s", err ? err : "out of memory");
+    free(err);
+    return SQLITE_ERROR;
+  }
+}
+
+/* --------------------------------------------------------------- module */
+
+/* Declared SQL type of a column. */
+static const char *decl_type(int t) {
+  switch (t) {
+    case T_INT: case T_BOOL: return "INTEGER";
+    case T_REAL: return "REAL";
+    default: return "TEXT";
+  }
+}
+
+typedef struct okta_module_aux {
+  okta_ctx *ctx;
+  const okta_table *t;
+} okta_module_aux;
+
+/* Frees a module's client data. */
+static void module_aux_free(void *p) {
+  okta_module_aux *aux = p;
+  okta_ctx_unref(aux->ctx);
+  sqlite3_free(aux);
+}
+
+/* xConnect: declares the table from its descriptor. */
+static int oktaConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr) {
+  okta_module_aux *aux = pAux;
+  const okta_table *t = aux->t;
+  (void)argc;
+  (void)argv;
+  okta_buf sql = {0};
+  okta_buf_puts(&sql, "CREATE TABLE x(");
+  for (int i = 0; i < t->ncol; i++) {
+    okta_buf_printf(&sql, "%s%s %s%s", i ? ", " : "", t->cols[i].name, decl_type(t->cols[i].type),
+                    t->cols[i].flags & COL_HIDDEN ? " HIDDEN" : "");
+  }
+  okta_buf_puts(&sql, ")");
+  int rc = sql.oom ? SQLITE_NOMEM : sqlite3_declare_vtab(db, sql.p);
+  okta_buf_free(&sql);
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("okta: cannot declare %s: %s", t->name, sqlite3_errmsg(db));
+    return rc;
+  }
+  okta_vtab *vt = sqlite3_malloc(sizeof(*vt));
+  if (!vt) return SQLITE_NOMEM;
+  memset(vt, 0, sizeof(*vt));
+  vt->ctx = aux->ctx;
+  vt->t = t;
+  vt->paths = calloc((size_t)(t->nroute * t->ncol), sizeof(col_path));
+  if (!vt->paths) { sqlite3_free(vt); return SQLITE_NOMEM; }
+  for (int r = 0; r < t->nroute; r++) {
+    for (int c = 0; c < t->ncol; c++) {
+      const char *p = t->cols[c].path;
+      if (t->routes[r].paths && t->routes[r].paths[c]) p = t->routes[r].paths[c];
+      if (path_compile(&vt->paths[r * t->ncol + c], &t->cols[c], p)) rc = SQLITE_NOMEM;
+    }
+  }
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  *ppVtab = &vt->base;
+  return rc;
+}
+
+/* xDisconnect: frees the table. */
+static int oktaDisconnect(sqlite3_vtab *pVtab) {
+  okta_vtab *vt = (okta_vtab *)pVtab;
+  for (int i = 0; i < vt->t->nroute * vt->t->ncol; i++) free(vt->paths[i].store);
+  free(vt->paths);
+  sqlite3_free(vt->base.zErrMsg);
+  sqlite3_free(vt);
+  return SQLITE_OK;
+}
+
+/*
+** Plan encoding (shared by xBestIndex and xFilter):
+**
+**   idxNum  the index of the chosen route in the table's routes[].
+**   idxStr  the route's name followed by one token per xFilter argument,
+**           space-separated, in argv order:
+**             <column>=    equality (on the route's arg column: the key)
+**             <column>IN   the route's arg column, all IN values at once
+**             <column>>  <column>>=  <column><  <column><=   ranges
+**             LIMIT  OFFSET
+**           e.g. "list status= last_updated>= LIMIT". EXPLAIN QUERY PLAN
+**           shows it, and tests assert it.
+*/
+static const char *op_name(unsigned char op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: return "=";
+    case SQLITE_INDEX_CONSTRAINT_GT: return ">";
+    case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
+    case SQLITE_INDEX_CONSTRAINT_LT: return "<";
+    case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
+    default: return NULL;
+  }
+}
+
+/* 1 when constraint op on column c can be pushed into a source's query. */
+static int pushable(const okta_column *c, unsigned char op) {
+  if (c->dialect == D_NONE) return 0;
+  if (op == SQLITE_INDEX_CONSTRAINT_EQ) return (c->ops & OP_EQ) || c->dialect == D_RAW;
+  if (op == SQLITE_INDEX_CONSTRAINT_GT || op == SQLITE_INDEX_CONSTRAINT_GE || op == SQLITE_INDEX_CONSTRAINT_LT ||
+      op == SQLITE_INDEX_CONSTRAINT_LE)
+    return (c->ops & OP_RANGE) != 0;
+  return 0;
+}
+
+/* xBestIndex: chooses a route and the constraints to push (see above). */
+static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
+  okta_vtab *vt = (okta_vtab *)pVtab;
+  const okta_table *t = vt->t;
+  int best = -1, best_arg = -1, best_in = 0;
+  double best_cost = 1e300;
+
+  for (int r = 0; r < t->nroute; r++) {
+    const okta_route *rt = &t->routes[r];
+    int arg_cons = -1, is_in = 0;
+    if (rt->arg >= 0) {
+      for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->usable && c->iColumn == rt->arg && c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
+          arg_cons = i;
+          break;
+        }
+      }
+      if (arg_cons < 0) continue;
+#if SQLITE_VERSION_NUMBER >= 3038000
+      if (sqlite3_libversion_number() >= 3038000) is_in = sqlite3_vtab_in(info, arg_cons, -1);
+#endif
+      if (rt->batch_attr && !is_in) continue;
+    }
+    double cost = rt->cost;
+    if (is_in && !rt->batch_attr) cost *= 5;
+    if (rt->source->flags & S_PUSHDOWN) {
+      for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->usable && c->iColumn >= 0 && i != arg_cons && pushable(&t->cols[c->iColumn], c->op))
+          cost *= 0.5;
+      }
+    }
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = r;
+      best_arg = arg_cons;
+      best_in = is_in;
+    }
+  }
+  if (best < 0) {
+    /* Only routes that need a constraint that is not there: make the plan
+    ** unattractive, and fail in xFilter if SQLite takes it anyway. */
+    info->idxNum = -1;
+    info->estimatedCost = 1e12;
+    info->estimatedRows = 1000000;
+    return SQLITE_OK;
+  }
+  const okta_route *rt = &t->routes[best];
+  okta_buf s = {0};
+  okta_buf_puts(&s, rt->name);
+  int argv = 0, all_pushed = 1;
+  if (best_arg >= 0) {
+    info->aConstraintUsage[best_arg].argvIndex = ++argv;
+    okta_buf_printf(&s, " %s%s", t->cols[rt->arg].name, best_in ? "IN" : "=");
+#if SQLITE_VERSION_NUMBER >= 3038000
+    if (best_in) sqlite3_vtab_in(info, best_arg, 1);
+#endif
+  }
+  int limit_cons = -1, offset_cons = -1;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (!c->usable || i == best_arg) continue;
+#ifdef SQLITE_INDEX_CONSTRAINT_LIMIT
+    if (c->op == SQLITE_INDEX_CONSTRAINT_LIMIT) { limit_cons = i; continue; }
+    if (c->op == SQLITE_INDEX_CONSTRAINT_OFFSET) { offset_cons = i; continue; }
+#endif
+    if (c->iColumn < 0) { all_pushed = 0; continue; }
+    const okta_column *col = &t->cols[c->iColumn];
+    if ((rt->source->flags & S_PUSHDOWN) && pushable(col, c->op)) {
+      info->aConstraintUsage[i].argvIndex = ++argv;
+      /* Hidden inputs cannot be rechecked: their value is what was passed. */
+      if (col->dialect == D_RAW) info->aConstraintUsage[i].omit = 1;
+      okta_buf_printf(&s, " %s%s", col->name, op_name(c->op));
+    } else if (!(best_arg >= 0 && c->iColumn == rt->arg && c->op == SQLITE_INDEX_CONSTRAINT_EQ)) {
+      all_pushed = 0;
+    }
+  }
+  /* LIMIT only sizes pages when every constraint went to the API: otherwise
+  ** SQLite discards rows and small pages would multiply requests. */
+  if (limit_cons >= 0 && all_pushed) {
+    info->aConstraintUsage[limit_cons].argvIndex = ++argv;
+    okta_buf_puts(&s, " LIMIT");
+    if (offset_cons >= 0) {
+      info->aConstraintUsage[offset_cons].argvIndex = ++argv;
+      okta_buf_puts(&s, " OFFSET");
+    }
+  }
+  if (s.oom) { okta_buf_free(&s); return SQLITE_NOMEM; }
+  info->idxNum = best;
+  info->idxStr = sqlite3_mprintf("%s", s.p);
+  info->needToFreeIdxStr = 1;
+  okta_buf_free(&s);
+  if (!info->idxStr) return SQLITE_NOMEM;
+  info->estimatedCost = best_cost;
+  info->estimatedRows = (sqlite3_int64)(rt->rows > 0 ? rt->rows : 1000);
+  if (rt->source->kind == K_OBJECT && !rt->parent && best_arg >= 0 && !best_in)
+    info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  return SQLITE_OK;
+}
+
+/* xOpen: a new cursor. */
+static int oktaOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
+  okta_vtab *vt = (okta_vtab *)pVtab;
+  okta_cursor *cur = sqlite3_malloc(sizeof(*cur));
+  if (!cur) return SQLITE_NOMEM;
+  memset(cur, 0, sizeof(*cur));
+  cur->colval = calloc((size_t)vt->t->ncol, sizeof(char *));
+  if (!cur->colval) { sqlite3_free(cur); return SQLITE_NOMEM; }
+  cur->eof = 1;
+  *ppCursor = &cur->base;
+  return SQLITE_OK;
+}
+
+/* Releases everything xFilter set up. */
+static void cursor_reset(okta_cursor *cur) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  for (int i = 0; i < cur->wn; i++) fetch_free(cur, cur->win[i]);
+  free(cur->win);
+  cur->win = NULL;
+  cur->wn = cur->wcap = 0;
+  fetch_free(cur, cur->pf);
+  cur->pf = NULL;
+  for (int i = 0; i < cur->nargs; i++) free(cur->args[i]);
+  free(cur->args);
+  cur->args = NULL;
+  cur->nargs = cur->argi = 0;
+  for (int i = 0; i < cur->nparams; i++) free(cur->params[i].value);
+  cur->nparams = 0;
+  for (int i = 0; i < vt->t->ncol; i++) {
+    free(cur->colval[i]);
+    cur->colval[i] = NULL;
+  }
+  cJSON_Delete(cur->item);
+  cur->item = NULL;
+  cur->single_done = cur->keys_done = 0;
+  cur->rowid = cur->emitted = 0;
+  cur->eof = 1;
+}
+
+/* xClose: frees the cursor (cancelling requests in flight). */
+static int oktaClose(sqlite3_vtab_cursor *pCur) {
+  okta_cursor *cur = (okta_cursor *)pCur;
+  okta_vtab *vt = (okta_vtab *)pCur->pVtab;
+  cursor_reset(cur);
+  free(cur->colval);
+  okta_ctx_progress_end(vt->ctx);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+/* Appends a value to the argument list. */
+static int args_push(okta_cursor *cur, const char *v) {
+  char **a = realloc(cur->args, sizeof(char *) * (size_t)(cur->nargs + 1));
+  if (!a) return -1;
+  cur->args = a;
+  if (!(a[cur->nargs] = okta_strdup(v))) return -1;
+  cur->nargs++;
+  return 0;
+}
+
+/* Groups the argument values into 'attr eq "a" or attr eq "b"' chunks. */
+static int args_batch(okta_cursor *cur, const char *attr) {
+  char **vals = cur->args;
+  int n = cur->nargs;
+  cur->args = NULL;
+  cur->nargs = 0;
+  okta_buf b = {0};
+  int in_chunk = 0, rc = 0;
+  for (int i = 0; i <= n && rc == 0; i++) {
+    if (i == n || in_chunk == BATCH_MAX_IDS || b.n > BATCH_MAX_CHARS) {
+      if (in_chunk) rc = args_push(cur, b.p);
+      okta_buf_reset(&b);
+      in_chunk = 0;
+      if (i == n) break;
+    }
+    if (in_chunk) okta_buf_puts(&b, " or ");
+    okta_buf_printf(&b, "%s eq ", attr);
+    okta_filter_quote(&b, vals[i]);
+    in_chunk++;
+  }
+  if (b.oom) rc = -1;
+  okta_buf_free(&b);
+  for (int i = 0; i < n; i++) free(vals[i]);
+  free(vals);
+  return rc;
+}
+
+/* True when s is exactly YYYY-MM-DDTHH:MM:SS.mmmZ, Okta's own format. */
+static int is_canonical_time(const char *s) {
+  static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+  for (int i = 0; pat[i]; i++) {
+    if (!s[i]) return 0;
+    if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i]) return 0;
+  }
+  return s[sizeof(pat) - 1] == 0;
+}
+
+/* Converts a SQL bound on a timestamp column into an API bound whose
+** result is a superset of what SQLite's text comparison keeps: a lower
+** bound L (time >= L) or an upper bound U (time < U). Returns -1 when the
+** value cannot be used. */
+static int time_bound(const char *v, unsigned char op, int64_t *ms) {
+  int64_t t;
+  if (!v || okta_parse_iso8601(v, &t)) return -1;
+  int lower = op == SQLITE_INDEX_CONSTRAINT_GT || op == SQLITE_INDEX_CONSTRAINT_GE;
+  if (is_canonical_time(v)) {
+    *ms = lower ? t : op == SQLITE_INDEX_CONSTRAINT_LE ? t + 1 : t;
+  } else if (strlen(v) == 10) {
+    /* A date is a prefix of every timestamp of that day. */
+    *ms = t;
+  } else {
+    *ms = lower ? t - 86400000 : t + 86400000;
+  }
+  return 0;
+}
+
+/* 1 when v is one of the '|'-separated values. */
+static int value_known(const char *values, const char *v) {
+  size_t n = strlen(v);
+  for (const char *p = values; *p;) {
+    const char *e = strchr(p, '|');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len == n && strncmp(p, v, n) == 0) return 1;
+    p += len + (e ? 1 : 0);
+  }
+  return 0;
+}
+
+/* Sets (or tightens) a pushed parameter. */
+static int param_set(okta_cursor *cur, const char *name, const char *value, int keep_min, int keep_max) {
+  for (int i = 0; i < cur->nparams; i++) {
+    if (strcmp(cur->params[i].name, name) != 0) continue;
+    int cmp = strcmp(value, cur->params[i].value);
+    if ((keep_min && cmp < 0) || (keep_max && cmp > 0) || (!keep_min && !keep_max)) {
+      free(cur->params[i].value);
+      cur->params[i].value = okta_strdup(value);
+    }
+    return cur->params[i].value ? 0 : -1;
+  }
+  if (cur->nparams == COUNT(cur->params)) return 0;
+  cur->params[cur->nparams].name = name;
+  cur->params[cur->nparams].value = okta_strdup(value);
+  return cur->params[cur->nparams++].value ? 0 : -1;
+}
+
+/* xFilter: decodes the plan (see above xBestIndex) and starts the requests. */
+static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  okta_cursor *cur = (okta_cursor *)pCur;
+  okta_vtab *vt = (okta_vtab *)pCur->pVtab;
+  const okta_table *t = vt->t;
+  char *err = NULL;
+  cursor_reset(cur);
+  if (idxNum < 0 || idxNum >= t->nroute) {
+    okta_vtab_error(pCur->pVtab, "%s needs a constraint: %s", t->name, t->doc ? t->doc : "");
+    return SQLITE_ERROR;
+  }
+  cur->cli = okta_ctx_client(vt->ctx, &err);
+  if (!cur->cli) {
+    okta_vtab_error(pCur->pVtab, "%s", err ? err : "out of memory");
+    free(err);
+    return SQLITE_ERROR;
+  }
+  cur->route_idx = idxNum;
+  cur->route = &t->routes[idxNum];
+  cur->want = -1;
+  cur->page_size = 0;
+  okta_buf filter = {0}, search = {0};
+  const char *raw_filter = NULL, *raw_search = NULL;
+  sqlite3_int64 limit = -1, offset = 0;
+  int rc = SQLITE_OK, no_rows = 0;
+
+  /* Skip the route name, then one token per argument. */
+  const char *p = idxStr ? strchr(idxStr, ' ') : NULL;
+  for (int i = 0; i < argc && p; i++) {
+    while (*p == ' ') p++;
+    const char *end = strchr(p, ' ');
+    size_t tl = end ? (size_t)(end - p) : strlen(p);
+    char tok[96];
+    snprintf(tok, sizeof(tok), "%.*s", (int)(tl < 95 ? tl : 95), p);
+    p = end;
+    if (strcmp(tok, "LIMIT") == 0) { limit = sqlite3_value_int64(argv[i]); continue; }
+    if (strcmp(tok, "OFFSET") == 0) { offset = sqlite3_value_int64(argv[i]); continue; }
+    size_t nl = strspn(tok, "abcdefghijklmnopqrstuvwxyz_0123456789");
+    const char *op = tok + nl;
+    int col = -1;
+    for (int c = 0; c < t->ncol; c++) {
+      if (strlen(t->cols[c].name) == nl && strncmp(t->cols[c].name, tok, nl) == 0) col = c;
+    }
+    if (col < 0) continue;
+    const okta_column *cd = &t->cols[col];
+    if (strcmp(op, "IN") == 0) {
+#if SQLITE_VERSION_NUMBER >= 3038000
+      sqlite3_value *v;
+      int r2;
+      for (r2 = sqlite3_vtab_in_first(argv[i], &v); r2 == SQLITE_OK && v; r2 = sqlite3_vtab_in_next(argv[i], &v)) {
+        const char *s = (const char *)sqlite3_value_text(v);
+        if (s && args_push(cur, s)) rc = SQLITE_NOMEM;
+      }
+      if (r2 != SQLITE_OK && r2 != SQLITE_DONE) rc = r2;
+#endif
+      continue;
+    }
+    const char *v = (const char *)sqlite3_value_text(argv[i]);
+    if (!v) {
+      /* col = NULL, col > NULL ...: never true. */
+      no_rows = 1;
+      continue;
+    }
+    if (col == cur->route->arg && strcmp(op, "=") == 0 && cur->nargs == 0) {
+      if (args_push(cur, v)) rc = SQLITE_NOMEM;
+      continue;
+    }
+    if (cd->dialect == D_RAW) {
+      free(cur->colval[col]);
+      cur->colval[col] = okta_strdup(v);
+      if (strcmp(cd->api, "filter") == 0) raw_filter = cur->colval[col];
+      else if (strcmp(cd->api, "search") == 0) raw_search = cur->colval[col];
+      else rc = param_set(cur, cd->api, v, 0, 0) ? SQLITE_NOMEM : rc;
+      continue;
+    }
+    if (cd->dialect == D_PARAM) {
+      rc = param_set(cur, cd->api, v, 0, 0) ? SQLITE_NOMEM : rc;
+      continue;
+    }
+    unsigned char sop = strcmp(op, "=") == 0 ? SQLITE_INDEX_CONSTRAINT_EQ
+                        : strcmp(op, ">") == 0  ? SQLITE_INDEX_CONSTRAINT_GT
+                        : strcmp(op, ">=") == 0 ? SQLITE_INDEX_CONSTRAINT_GE
+                        : strcmp(op, "<") == 0  ? SQLITE_INDEX_CONSTRAINT_LT
+                                                : SQLITE_INDEX_CONSTRAINT_LE;
+    if (sop != SQLITE_INDEX_CONSTRAINT_EQ) {
+      int64_t ms;
+      char iso[32];
+      if (time_bound(v, sop, &ms)) continue; /* left to SQLite */
+      okta_format_iso8601(ms, iso);
+      int lower = sop == SQLITE_INDEX_CONSTRAINT_GT || sop == SQLITE_INDEX_CONSTRAINT_GE;
+      if (cd->dialect == D_TIME_RANGE) {
+        rc = param_set(cur, lower ? cd->api : cd->api_hi, iso, !lower, lower) ? SQLITE_NOMEM : rc;
+      } else {
+        okta_filter_term(cd->dialect == D_SEARCH ? &search : &filter, cd->api, lower ? "ge" : "lt", iso);
+      }
+      continue;
+    }
+    /* A value the API does not know could be rejected with a 400: leave it
+    ** to SQLite, which gives the exact (empty) answer. */
+    if (cd->values && !value_known(cd->values, v)) continue;
+    okta_filter_term(cd->dialect == D_SEARCH ? &search : &filter, cd->api, "eq", v);
+  }
+  if (limit >= 0) {
+    cur->want = limit + (offset > 0 ? offset : 0);
+    if (cur->want == 0) no_rows = 1;
+    if (cur->want < cur->route->source->page_size) cur->page_size = (int)cur->want;
+  }
+  /* Okta takes either filter= or search=: when both are needed, search
+  ** carries everything (it accepts the filter attributes too). */
+  if (raw_search) {
+    rc = param_set(cur, "search", raw_search, 0, 0) ? SQLITE_NOMEM : rc;
+  } else if (search.n) {
+    if (filter.n && !raw_filter) {
+      okta_buf_puts(&search, " and ");
+      okta_buf_puts(&search, filter.p);
+    }
+    rc = param_set(cur, "search", search.p, 0, 0) ? SQLITE_NOMEM : rc;
+  }
+  if (raw_filter && !raw_search) {
+    rc = param_set(cur, "filter", raw_filter, 0, 0) ? SQLITE_NOMEM : rc;
+  } else if (filter.n && !search.n && !raw_search) {
+    rc = param_set(cur, "filter", filter.p, 0, 0) ? SQLITE_NOMEM : rc;
+  }
+  if (filter.oom || search.oom) rc = SQLITE_NOMEM;
+  okta_buf_free(&filter);
+  okta_buf_free(&search);
+  if (rc == SQLITE_OK && cur->route->batch_attr && cur->nargs > 0)
+    rc = args_batch(cur, cur->route->batch_attr) ? SQLITE_NOMEM : SQLITE_OK;
+  if (rc != SQLITE_OK) return rc;
+  if (no_rows || (cur->route->arg >= 0 && cur->nargs == 0)) {
+    cur->eof = 1;
+    return SQLITE_OK;
+  }
+  int fan_out = cur->route->parent != NULL || cur->nargs > 1;
+  cur->wcap = fan_out ? okta_ctx_concurrency(vt->ctx) * 2 : 1;
+  cur->win = calloc((size_t)cur->wcap, sizeof(fetch *));
+  if (!cur->win) return SQLITE_NOMEM;
+  cur->eof = 0;
+  return cursor_advance(cur);
+}
+
+/* xNext: the next row. */
+static int oktaNext(sqlite3_vtab_cursor *pCur) { return cursor_advance((okta_cursor *)pCur); }
+
+/* xEof: 1 after the last row. */
+static int oktaEof(sqlite3_vtab_cursor *pCur) { return ((okta_cursor *)pCur)->eof; }
+
+/* xColumn: reads a column of the current row from its JSON. */
+static int oktaColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
+  okta_cursor *cur = (okta_cursor *)pCur;
+  okta_vtab *vt = (okta_vtab *)pCur->pVtab;
+  const okta_column *c = &vt->t->cols[i];
+  const col_path *p = &vt->paths[cur->route_idx * vt->t->ncol + i];
+  fetch *head = cur->wn ? cur->win[0] : NULL;
+  switch (p->where) {
+    case W_ITEM:
+    case W_PARENT: {
+      const cJSON *root = p->where == W_ITEM ? cur->item : head ? head->parent : NULL;
+      const cJSON *v = path_walk(root, p);
+      if (c->type == T_JSON) {
+        okta_result_json(ctx, v && !cJSON_IsNull(v) ? v : NULL);
+      } else if (cJSON_IsString(v)) {
+        sqlite3_result_text(ctx, v->valuestring, -1, SQLITE_TRANSIENT);
+      } else {
+        okta_result_json(ctx, v);
+      }
+      break;
+    }
+    case W_KEY:
+      if (head && head->key) sqlite3_result_text(ctx, head->key, -1, SQLITE_TRANSIENT);
+      break;
+    case W_ARG:
+      if (head && head->arg) sqlite3_result_text(ctx, head->arg, -1, SQLITE_TRANSIENT);
+      break;
+    case W_FN:
+      c->fn(ctx, cur->item, head ? head->parent : NULL);
+      break;
+    default:
+      if (cur->colval[i]) sqlite3_result_text(ctx, cur->colval[i], -1, SQLITE_TRANSIENT);
+      break;
+  }
+  return SQLITE_OK;
+}
+
+/* xRowid: a running row number. */
+static int oktaRowid(sqlite3_vtab_cursor *pCur, sqlite_int64 *pRowid) {
+  *pRowid = ((okta_cursor *)pCur)->rowid;
+  return SQLITE_OK;
+}
+
+static sqlite3_module okta_module = {
+  .iVersion = 0,
+  .xCreate = NULL, /* eponymous only: nothing is ever stored in the database */
+  .xConnect = oktaConnect,
+  .xBestIndex = oktaBestIndex,
+  .xDisconnect = oktaDisconnect,
+  .xDestroy = oktaDisconnect,
+  .xOpen = oktaOpen,
+  .xClose = oktaClose,
+  .xFilter = oktaFilter,
+  .xNext = oktaNext,
+  .xEof = oktaEof,
+  .xColumn = oktaColumn,
+  .xRowid = oktaRowid,
+};
+
+/* Registers one descriptor-driven table on a connection. */
+int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t) {
+  okta_module_aux *aux = sqlite3_malloc(sizeof(*aux));
+  if (!aux) return SQLITE_NOMEM;
+  aux->ctx = ctx;
+  aux->t = t;
+  okta_ctx_ref(ctx);
+  return sqlite3_create_module_v2(db, t->name, &okta_module, aux, module_aux_free);
+}

@@ -1,0 +1,135 @@
+/*
+** Table descriptors for the generic engine (vtab/engine.c).
+**
+** A table is a list of columns and a list of routes. A route is one way to
+** answer a query:
+**
+**   keys:    where the keys come from: nothing (one plain listing), the
+**            values of an "=" or "IN" constraint on the route's arg column,
+**            or the items of a parent listing (fan-out);
+**   source:  the request made for each key: a paged list, one object, or
+**            a list paged in its body.
+**
+** xBestIndex picks the cheapest route whose arg column is constrained, and
+** pushes every other usable constraint the route's source accepts into its
+** query (filter=, search=, or a plain parameter). Everything pushed is still
+** rechecked by SQLite (omit stays 0), so the API may return a superset and
+** the result is exactly what the SQL says.
+**
+** Templates in source paths and parameters:
+**   {key}      the fan-out key (URL-encoded as one path segment)
+**   {arg}      the route's constraint value
+**   {arg:q}    the same as a quoted, escaped filter literal
+**   {batch}    for batched IN: 'attr eq "a" or attr eq "b" ...'
+**   {now}      the current time, ISO 8601
+*/
+#ifndef OKTA_TABLE_H
+#define OKTA_TABLE_H
+
+#include "../ext/okta.h"
+
+#include <sqlite3ext.h>
+#include <cjson/cJSON.h>
+
+struct okta_ctx;
+
+/* Column value types (and their declared SQL types). */
+enum okta_col_type { T_TEXT, T_INT, T_BOOL, T_REAL, T_JSON };
+
+/* How a constraint on a column is pushed to the API. */
+enum okta_dialect {
+  D_NONE,
+  D_FILTER,      /* term in filter= (or search= when that is in use) */
+  D_SEARCH,      /* term in search= only */
+  D_PARAM,       /* its own query parameter: api=value */
+  D_RAW,         /* hidden column whose value is the parameter's raw text */
+  D_TIME_RANGE,  /* >, >= go to api_lo, <, <= to api_hi */
+};
+
+/* Operators a column accepts for pushdown. */
+#define OP_EQ 0x01
+#define OP_RANGE 0x02 /* > >= < <= */
+
+/* Column flags. */
+#define COL_HIDDEN 0x01
+
+typedef void (*okta_value_fn)(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+
+typedef struct okta_column {
+  const char *name;
+  int type;
+  /* Where the value is: a dotted JSON path in the row's item ("profile.login",
+  ** "target.0.id"); "^path" in the parent item; "=key" the fan-out key;
+  ** "=arg" the route's constraint value; NULL when fn computes it. */
+  const char *path;
+  okta_value_fn fn;
+  unsigned flags;
+  int dialect;
+  const char *api;      /* attribute or parameter name */
+  unsigned ops;
+  const char *api_hi;   /* D_TIME_RANGE: parameter for the upper bound */
+  const char *values;   /* '|'-separated values the API knows; others are not pushed */
+  const char *doc;
+} okta_column;
+
+/* Source kinds. */
+enum okta_source_kind {
+  K_LIST,       /* JSON array, next page in the Link header */
+  K_OBJECT,     /* one JSON object */
+  K_BODY_LIST,  /* {"value":[...], "_links":{"next":{"href":...}}} */
+};
+
+/* Source flags. */
+#define S_PUSHDOWN 0x01     /* accepts pushed constraints */
+#define S_404_EMPTY 0x02    /* 404: no rows (a deleted parent, a missing id) */
+#define S_400_WARN 0x04     /* 400: no rows and a warning (feature not enabled) */
+#define S_403_WARN 0x08     /* 403: no rows and a warning */
+#define S_DEDUPE 0x10       /* passes may overlap: drop repeated ids */
+
+typedef struct okta_source {
+  const char *path;              /* e.g. /api/v1/users/{key}/factors */
+  int kind;
+  int page_size;                 /* limit= sent; 0 for unpaged endpoints */
+  const char *const *params;     /* fixed "name=template" query parameters */
+  const char *const *passes;     /* extra parameter per pass, used when nothing is pushed */
+  unsigned flags;
+  const char *warn;              /* text of the S_400_WARN/S_403_WARN warning */
+} okta_source;
+
+typedef struct okta_route {
+  const char *name;              /* shown in EXPLAIN QUERY PLAN */
+  int arg;                       /* column whose = / IN constraint is required; -1 none */
+  const okta_source *parent;     /* keys come from this listing's items ... */
+  const char *parent_key;        /* ... at this path */
+  const okta_source *source;     /* the request per key */
+  const char *batch_attr;        /* IN lists become {batch} filters on this attribute */
+  const char *const *paths;      /* per-column path overrides, NULL entries keep the default */
+  double cost;                   /* rough number of requests */
+  double rows;
+} okta_route;
+
+typedef struct okta_table {
+  const char *name;
+  const char *doc;
+  const okta_column *cols;
+  int ncol;
+  const okta_route *routes;
+  int nroute;
+  const char *needs;   /* permission or scope, for 403 errors and the docs */
+  /* Optional: adds to an item before it becomes a row (e.g. okta_org's
+  ** support settings); returns an error message or NULL. */
+  char *(*augment)(struct okta_ctx *ctx, cJSON *item);
+} okta_table;
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define PARAMS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* The registry of tables (vtab/registry.c). */
+extern const okta_table *const okta_table_list[];
+extern const int okta_table_count;
+
+/* Helpers for derived columns (vtab/values.c). */
+void okta_result_json(sqlite3_context *ctx, const cJSON *v);
+const cJSON *okta_json_path(const cJSON *item, const char *path);
+
+#endif
