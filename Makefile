@@ -14,9 +14,10 @@ BUILD   ?= build
 
 PKGS    := libcurl libcjson yaml-0.1
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers -fPIC -fvisibility=hidden \
+# Flags the build needs whatever CFLAGS says (make CFLAGS=... keeps them).
+XCFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers -fPIC \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcjson -lyaml) -lm -lpthread
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcjson -lyaml) -lm -lpthread
 
 EXT_SRC  := $(wildcard ext/*.c)
 VTAB_SRC := $(wildcard vtab/*.c)
@@ -33,15 +34,15 @@ UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c
 all: $(BUILD)/okta.so
 
 $(BUILD)/okta.so: $(OBJ)
-	$(CC) -shared -o $@ $(OBJ) $(LDFLAGS) $(LDLIBS)
+	$(CC) -shared -o $@ $(OBJ) $(LDFLAGS) $(LIBS)
 
-$(BUILD)/obj/%.o: %.c $(HDR)
+$(BUILD)/obj/%.o: %.c $(HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(XCFLAGS) -fvisibility=hidden $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit: tests/unit/unit.c $(UNIT_DEP) $(HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -fvisibility=default -o $@ tests/unit/unit.c $(UNIT_DEP) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ tests/unit/unit.c $(UNIT_DEP) $(LDFLAGS) $(LIBS)
 
 test: test-unit test-sql
 

@@ -178,11 +178,16 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
   }
 
   const char *org = cfg->value[CFG_ORG_URL];
-  const char *org_src = cfg->source[CFG_ORG_URL] == SRC_ENV ? "OKTA_CLIENT_ORGURL"
-                        : cfg->where[CFG_ORG_URL]        ? cfg->where[CFG_ORG_URL]
-                                                         : "OKTA_CLIENT_ORGURL";
-  okta_buf b = {0};
+  okta_buf b = {0}, src = {0};
+  switch (cfg->source[CFG_ORG_URL]) {
+    case SRC_SQL: okta_buf_puts(&src, "okta_config('orgUrl')"); break;
+    case SRC_YAML_HOME:
+    case SRC_YAML_CWD: okta_buf_printf(&src, "%s: okta.client.orgUrl", cfg->where[CFG_ORG_URL]); break;
+    default: okta_buf_puts(&src, "OKTA_CLIENT_ORGURL"); break;
+  }
+  const char *org_src = src.p ? src.p : "OKTA_CLIENT_ORGURL";
   if (!org || !*org) {
+    okta_buf_free(&src);
     okta_buf_puts(&b, "OKTA_CLIENT_ORGURL is not set: set it to your Okta org, e.g. "
                       "export OKTA_CLIENT_ORGURL=https://acme.okta.com");
     return okta_buf_take(&b);
@@ -191,8 +196,10 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
   cfg->org_url = okta_normalize_org_url(org, &why);
   if (!cfg->org_url) {
     okta_buf_printf(&b, "%s '%s' %s", org_src, org, why);
+    okta_buf_free(&src);
     return okta_buf_take(&b);
   }
+  okta_buf_free(&src);
   int private_key = strcasecmp(okta_config_str(cfg, CFG_AUTH_MODE), "PrivateKey") == 0;
   if (!private_key) {
     const char *t = cfg->value[CFG_TOKEN];

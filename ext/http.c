@@ -397,7 +397,6 @@ void okta_client_submit(okta_client *c, okta_request *r) {
     }
     if (r->ep) r->ep->cache_misses++;
   }
-  r->deadline = c->request_timeout > 0 ? okta_now_mono() + c->request_timeout : 0;
   queue_push(c, r, 0);
 }
 
@@ -572,6 +571,9 @@ static int transfer_start(okta_client *c, okta_request *r, double now) {
   } else {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   }
+  /* requestTimeout counts from the first attempt, not from queueing: time
+  ** spent behind our own concurrency limit is not the request's fault. */
+  if (r->attempts == 0 && c->request_timeout > 0) r->deadline = now + c->request_timeout;
   long timeout_ms = 0;
   if (r->deadline > 0) {
     timeout_ms = (long)((r->deadline - now) * 1000);
@@ -637,6 +639,8 @@ static void start_ready(okta_client *c) {
   }
 }
 
+static char *request_detail(okta_request *r);
+
 /* Schedules another attempt, or fails the request when out of retries. */
 static void retry_or_fail(okta_client *c, okta_request *r, double delay, const char *why) {
   double now = okta_now_mono();
@@ -678,14 +682,13 @@ static int transport_retryable(CURLcode rc) {
 
 /* Records the endpoint's rate-limit state from a response. */
 static void note_rate_limit(okta_endpoint *ep, okta_request *r, double now) {
-  if (!ep || !r->rl_seen || r->rl_limit < 0 || r->rl_remaining < 0) return;
-  double reset_in = 60;
-  if (r->rl_reset > 0) {
-    int64_t server_now = r->date > 0 ? r->date : (int64_t)okta_now_wall();
-    reset_in = (double)(r->rl_reset - server_now);
-    if (reset_in < 0) reset_in = 0;
-    if (reset_in > 3600) reset_in = 3600;
-  }
+  /* All three headers or nothing: a budget without its reset time could
+  ** hold requests for no reason. */
+  if (!ep || r->rl_limit < 0 || r->rl_remaining < 0 || r->rl_reset <= 0) return;
+  int64_t server_now = r->date > 0 ? r->date : (int64_t)okta_now_wall();
+  double reset_in = (double)(r->rl_reset - server_now);
+  if (reset_in < 0) reset_in = 0;
+  if (reset_in > 3600) reset_in = 3600;
   double reset_mono = now + reset_in;
   /* A newer window, or a lower count in the same window, wins: responses of
   ** concurrent requests arrive out of order. */
@@ -743,13 +746,13 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
       r->ep->waited += w;
       r->ep->hold_until = now + w;
     }
-    char *msg = okta_request_error(r);
+    char *msg = request_detail(r);
     retry_or_fail(c, r, w, msg);
     free(msg);
     return;
   }
   if (r->status >= 500 && r->status <= 599) {
-    char *msg = okta_request_error(r);
+    char *msg = request_detail(r);
     retry_or_fail(c, r, okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c)), msg);
     free(msg);
     return;
@@ -893,11 +896,22 @@ static char *auth_param(const char *h, const char *name) {
   return NULL;
 }
 
+static char *request_detail(okta_request *r);
+
 /* Builds the error text of a failed or non-2xx request. */
 char *okta_request_error(okta_request *r) {
   okta_buf b = {0};
   const char *method = (r->flags & REQ_POST_FORM) ? "POST" : "GET";
   okta_buf_printf(&b, "%s %s: ", method, r->endpoint);
+  char *detail = request_detail(r);
+  okta_buf_puts(&b, detail ? detail : "out of memory");
+  free(detail);
+  return okta_buf_take(&b);
+}
+
+/* The part of an error after "GET /endpoint: ". */
+static char *request_detail(okta_request *r) {
+  okta_buf b = {0};
   if (r->error) {
     okta_buf_puts(&b, r->error);
     if (r->status && !strstr(r->error, " (request ") && r->request_id)

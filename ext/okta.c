@@ -293,9 +293,8 @@ static void fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   for (int i = 0; i < CFG_COUNT; i++) {
     okta_buf_printf(&b, "  %s = ", okta_settings[i].key);
     show_setting(&b, &cfg, i);
-    okta_buf_printf(&b, " (%s%s%s)\n", okta_source_name(cfg.source[i]),
-                    cfg.where[i] && cfg.source[i] != SRC_ENV ? ": " : "",
-                    cfg.where[i] && cfg.source[i] != SRC_ENV ? cfg.where[i] : "");
+    int yaml = cfg.source[i] == SRC_YAML_HOME || cfg.source[i] == SRC_YAML_CWD;
+    okta_buf_printf(&b, " (%s)\n", yaml && cfg.where[i] ? cfg.where[i] : okta_source_name(cfg.source[i]));
   }
   if (c->client) {
     okta_buf_printf(&b, "cache: %ld responses, %lld bytes\n", okta_client_cache_entries(c->client),
