@@ -29,7 +29,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c
 UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c
 
-.PHONY: all test test-unit test-sql test-asan test-valgrind demo clean
+.PHONY: all docs test test-unit test-sql test-asan test-valgrind demo clean
 
 all: $(BUILD)/okta.so
 
@@ -65,6 +65,9 @@ test-valgrind: $(BUILD)/okta.so
 
 demo: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) sh tests/demo.sh
+
+docs: $(BUILD)/okta.so
+	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/gen_docs.py
 
 clean:
 	rm -rf build

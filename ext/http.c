@@ -785,14 +785,16 @@ static void collect_done(okta_client *c) {
   }
 }
 
-/* Milliseconds until the earliest queued request may start (capped). */
+/* Milliseconds until a queued request that waits on time (a retry, a 429
+** hold, a spent budget) may start, capped. Requests that only wait for a
+** free slot are woken by the transfer that frees it. */
 static int next_wake_ms(okta_client *c, int cap) {
   double now = okta_now_mono(), best = now + cap / 1000.0;
   for (okta_request *r = c->queue_head; r; r = r->next_in_queue) {
     double t = r->not_before;
     if (r->ep && r->ep->hold_until > t) t = r->ep->hold_until;
     if (r->ep && !budget_allows(c, r->ep, now) && r->ep->reset_mono > t) t = r->ep->reset_mono;
-    if (t < best) best = t;
+    if (t > now && t < best) best = t;
   }
   int ms = (int)((best - now) * 1000) + 1;
   return ms < 0 ? 0 : ms > cap ? cap : ms;

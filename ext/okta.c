@@ -17,6 +17,7 @@
 **   okta_config(key, value)    set a setting for this connection (NULL resets)
 **   okta_cache_clear()         drop cached responses; returns how many
 **   okta_warnings()            JSON array of warnings (skipped sources)
+**   okta_schema()              every table: columns, pushdowns, requests
 **
 ** This file holds the entry point, the per-connection context (ctx.h) and
 ** the SQL functions. Registration is driven by the static tables at the end.
@@ -56,6 +57,7 @@ struct okta_ctx {
 int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
 char *okta_auth_headers(void *arg, okta_client *c, okta_request *r, okta_buf *headers);
 int okta_register_extra_modules(sqlite3 *db, okta_ctx *ctx);
+void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* ------------------------------------------------------------- context */
 
@@ -422,6 +424,7 @@ static const struct {
   {"okta_config", 2, fn_config, SQLITE_UTF8 | SQLITE_DIRECTONLY},
   {"okta_cache_clear", 0, fn_cache_clear, SQLITE_UTF8 | SQLITE_DIRECTONLY},
   {"okta_warnings", 0, fn_warnings, SQLITE_UTF8 | SQLITE_DIRECTONLY},
+  {"okta_schema", 0, okta_fn_schema, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
 };
 
 /* Entry point: registers every table and function on the connection. */

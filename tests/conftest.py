@@ -125,6 +125,13 @@ def db(fake):
     conn.close()
 
 
+def fresh(conn, fake):
+    """Forget the connection's cached responses and the fake's request log,
+    so the next query's requests can be counted."""
+    conn.execute("SELECT okta_cache_clear()")
+    fake.reset()
+
+
 def rows(conn, sql, *args):
     return conn.execute(sql, args).fetchall()
 

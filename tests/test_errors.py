@@ -5,15 +5,9 @@ import sqlite3
 
 import pytest
 
-from conftest import connect, rows
+from conftest import connect, fresh, rows
 
 LIST_ALL = "SELECT id FROM okta_users ORDER BY id"
-
-
-def fresh(db, fake):
-    """Forget cached responses and the request log."""
-    db.execute("SELECT okta_cache_clear()")
-    fake.reset()
 
 
 def error_of(conn, sql, *args):
@@ -190,7 +184,7 @@ def test_module_and_function_lists(db):
     from test_tables import TABLES  # the full list lives with the table tests
     assert mods == sorted(TABLES)
     funcs = sorted({r[0] for r in db.execute("SELECT name FROM pragma_function_list WHERE name LIKE 'okta%'")})
-    assert funcs == ["okta_cache_clear", "okta_config", "okta_debug", "okta_version", "okta_warnings"]
+    assert funcs == ["okta_cache_clear", "okta_config", "okta_debug", "okta_schema", "okta_version", "okta_warnings"]
     assert db.execute("SELECT okta_version()").fetchone()[0] == "0.1.0"
 
 

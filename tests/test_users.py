@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from conftest import connect, plan, rows
+from conftest import connect, fresh, plan, rows
 
 DEPROV_FILTER = 'status eq "DEPROVISIONED"'
 
@@ -175,10 +175,10 @@ def test_limit_stops_paging(db, fake):
     assert len(rows(db, "SELECT id FROM okta_users LIMIT 5")) == 5
     reqs = fake.requests()
     assert len(reqs) == 1 and reqs[0]["query"]["limit"] == "5"
-    fake.reset()
+    fresh(db, fake)
     assert len(rows(db, "SELECT id FROM okta_users LIMIT 250")) == 250
     assert len(fake.requests()) == 2
-    fake.reset()
+    fresh(db, fake)
     assert len(rows(db, "SELECT id FROM okta_users WHERE status = 'ACTIVE' LIMIT 3 OFFSET 2")) == 3
     reqs = fake.requests()
     assert len(reqs) == 1 and reqs[0]["query"]["limit"] == "5"
@@ -196,7 +196,7 @@ def test_raw_search_and_filter_columns(db, fake, truth):
     got = sorted(r[0] for r in rows(db, """SELECT id FROM okta_users WHERE search = 'profile.department eq "Legal"'"""))
     assert got == want
     assert fake.requests()[0]["query"]["search"] == 'profile.department eq "Legal"'
-    fake.reset()
+    fresh(db, fake)
     want = sorted(u["id"] for u in truth.users if u["status"] in ("LOCKED_OUT", "RECOVERY"))
     got = sorted(r[0] for r in rows(db, """SELECT id FROM okta_users WHERE filter = 'status eq "LOCKED_OUT" or status eq "RECOVERY"'"""))
     assert got == want

@@ -54,6 +54,7 @@ static int path_compile(col_path *p, const okta_column *c, const char *path) {
   if (strcmp(path, "=arg") == 0) { p->where = W_ARG; return 0; }
   p->where = W_ITEM;
   if (path[0] == '^') { p->where = W_PARENT; path++; }
+  if (!*path) return 0; /* the whole item */
   p->store = okta_strdup(path);
   if (!p->store) return -1;
   char *s = p->store;
@@ -147,6 +148,7 @@ typedef struct fetch {
   cJSON *page;
   cJSON *it;
   int finished;
+  int not_found;        /* ended on a 404 (S_404_EMPTY) */
   long rows;
   strset urls;          /* pages seen: a next link back to one is a loop */
   strset ids;           /* S_DEDUPE */
@@ -169,6 +171,7 @@ typedef struct okta_cursor {
   char **args;
   int nargs, argi;
   int single_done;
+  int fallback_used;
   char **colval;        /* value constrained per column (hidden inputs) */
   fetch *pf;            /* parent listing of the current arg */
   fetch **win;
@@ -339,9 +342,18 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
           okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s", s->warn ? s->warn : "", s->warn ? ": " : "",
                         m ? m : "");
           free(m);
+        } else {
+          f->not_found = 1;
+        }
+        okta_request_free(cur->cli, r);
+        /* A pass the org does not support ends that pass, not the others. */
+        if (f->pass + 1 < fetch_passes(cur, f)) {
+          f->pass++;
+          char *u = fetch_url(cur, f);
+          if (!u || fetch_submit(cur, f, u)) { *err = okta_strdup("out of memory"); return -1; }
+          return 0;
         }
         f->finished = 1;
-        okta_request_free(cur->cli, r);
         return 0;
       }
     }
@@ -514,8 +526,21 @@ static int next_key(okta_cursor *cur, int nonblock, char **key, char **arg, cJSO
     int rc = fetch_next(cur, cur->pf, &item, err);
     if (rc < 0) return rc;
     if (rc == 0) {
+      int fall_back = cur->pf->not_found && cur->pf->rows == 0 && rt->fallback && !cur->fallback_used;
+      char *a = fall_back ? okta_strdup(cur->pf->arg) : NULL;
       fetch_free(cur, cur->pf);
       cur->pf = NULL;
+      if (fall_back) {
+        /* The cheaper listing is not available here: list every parent. */
+        cur->fallback_used = 1;
+        cur->pf = fetch_new(cur, rt->fallback, 0, "", a, NULL);
+        free(a);
+        if (!cur->pf) { *err = okta_strdup("out of memory"); return -1; }
+      }
+      continue;
+    }
+    if (rt->parent_unless && cJSON_IsFalse(okta_json_path(item, rt->parent_unless))) {
+      cJSON_Delete(item);
       continue;
     }
     const cJSON *k = okta_json_path(item, rt->parent_key);
@@ -553,6 +578,20 @@ static int fill_window(okta_cursor *cur, char **err) {
   return 0;
 }
 
+/* Fetches the table's aux object for item and attaches it; 0 or -1/-2. */
+static int attach_aux(okta_cursor *cur, cJSON *item, char **err) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+  fetch *f = fetch_new(cur, vt->t->aux, 0, cJSON_IsString(id) ? id->valuestring : "", "", NULL);
+  if (!f) { *err = okta_strdup("out of memory"); return -1; }
+  cJSON *aux = NULL;
+  int rc = fetch_next(cur, f, &aux, err);
+  fetch_free(cur, f);
+  if (rc < 0) return rc;
+  if (aux) cJSON_AddItemToObject(item, vt->t->aux_name, aux);
+  return 0;
+}
+
 /* Moves to the next row; sets eof at the end. */
 static int cursor_advance(okta_cursor *cur) {
   okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
@@ -566,9 +605,10 @@ static int cursor_advance(okta_cursor *cur) {
       cJSON *item = NULL;
       rc = fetch_next(cur, cur->win[0], &item, &err);
       if (rc == 1) {
-        if (vt->t->augment) {
-          err = vt->t->augment(vt->ctx, item);
-          if (err) { cJSON_Delete(item); rc = -1; }
+        if (vt->t->aux) {
+          rc = attach_aux(cur, item, &err);
+          if (rc < 0) cJSON_Delete(item);
+          else rc = 1;
         }
         if (rc == 1) {
           cur->item = item;
@@ -705,10 +745,19 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   const okta_table *t = vt->t;
   int best = -1, best_arg = -1, best_in = 0;
   double best_cost = 1e300;
+  int hidden_input = -1; /* a column that only exists as an API input */
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->usable && c->iColumn >= 0 && (t->cols[c->iColumn].flags & COL_HIDDEN) &&
+        c->op == SQLITE_INDEX_CONSTRAINT_EQ)
+      hidden_input = c->iColumn;
+  }
 
   for (int r = 0; r < t->nroute; r++) {
     const okta_route *rt = &t->routes[r];
     int arg_cons = -1, is_in = 0;
+    /* A hidden input can only be honoured by a route that sends it. */
+    if (hidden_input >= 0 && rt->arg != hidden_input && !(rt->source->flags & S_PUSHDOWN)) continue;
     if (rt->arg >= 0) {
       for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -771,7 +820,7 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     if ((rt->source->flags & S_PUSHDOWN) && pushable(col, c->op)) {
       info->aConstraintUsage[i].argvIndex = ++argv;
       /* Hidden inputs cannot be rechecked: their value is what was passed. */
-      if (col->dialect == D_RAW) info->aConstraintUsage[i].omit = 1;
+      if (col->flags & COL_HIDDEN) info->aConstraintUsage[i].omit = 1;
       okta_buf_printf(&s, " %s%s", col->name, op_name(c->op));
     } else if (!(best_arg >= 0 && c->iColumn == rt->arg && c->op == SQLITE_INDEX_CONSTRAINT_EQ)) {
       all_pushed = 0;
@@ -1012,9 +1061,11 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
       if (args_push(cur, v)) rc = SQLITE_NOMEM;
       continue;
     }
-    if (cd->dialect == D_RAW) {
-      free(cur->colval[col]);
+    if ((cd->flags & COL_HIDDEN) && strcmp(op, "=") == 0 && !cur->colval[col]) {
       cur->colval[col] = okta_strdup(v);
+      if (!cur->colval[col]) rc = SQLITE_NOMEM;
+    }
+    if (cd->dialect == D_RAW) {
       if (strcmp(cd->api, "filter") == 0) raw_filter = cur->colval[col];
       else if (strcmp(cd->api, "search") == 0) raw_search = cur->colval[col];
       else rc = param_set(cur, cd->api, v, 0, 0) ? SQLITE_NOMEM : rc;

@@ -5,6 +5,25 @@
 
 const okta_table *const okta_table_list[] = {
   &okta_users_table,
+  &okta_groups_table,
+  &okta_group_members_table,
+  &okta_group_roles_table,
+  &okta_group_rules_table,
+  &okta_applications_table,
+  &okta_app_users_table,
+  &okta_app_groups_table,
+  &okta_user_factors_table,
+  &okta_user_roles_table,
+  &okta_system_log_table,
+  &okta_org_table,
+  &okta_user_types_table,
+  &okta_devices_table,
+  &okta_policies_table,
+  &okta_network_zones_table,
+  &okta_trusted_origins_table,
+  &okta_authorization_servers_table,
+  &okta_identity_providers_table,
+  &okta_authenticators_table,
 };
 const int okta_table_count = COUNT(okta_table_list);
 

@@ -14,7 +14,8 @@
 ** pushes every other usable constraint the route's source accepts into its
 ** query (filter=, search=, or a plain parameter). Everything pushed is still
 ** rechecked by SQLite (omit stays 0), so the API may return a superset and
-** the result is exactly what the SQL says.
+** the result is exactly what the SQL says. Hidden columns are inputs: their
+** constraint is consumed (omit), and they read back as the value given.
 **
 ** Templates in source paths and parameters:
 **   {key}      the fan-out key (URL-encoded as one path segment)
@@ -59,8 +60,9 @@ typedef struct okta_column {
   const char *name;
   int type;
   /* Where the value is: a dotted JSON path in the row's item ("profile.login",
-  ** "target.0.id"); "^path" in the parent item; "=key" the fan-out key;
-  ** "=arg" the route's constraint value; NULL when fn computes it. */
+  ** "target.0.id", "" for the whole item); "^path" in the parent item;
+  ** "=key" the fan-out key; "=arg" the route's constraint value; NULL when
+  ** fn computes it (or, for hidden inputs, the value constrained). */
   const char *path;
   okta_value_fn fn;
   unsigned flags;
@@ -101,6 +103,8 @@ typedef struct okta_route {
   int arg;                       /* column whose = / IN constraint is required; -1 none */
   const okta_source *parent;     /* keys come from this listing's items ... */
   const char *parent_key;        /* ... at this path */
+  const char *parent_unless;     /* skip parent items where this path is false */
+  const okta_source *fallback;   /* parent listing to use when parent answers 404 */
   const okta_source *source;     /* the request per key */
   const char *batch_attr;        /* IN lists become {batch} filters on this attribute */
   const char *const *paths;      /* per-column path overrides, NULL entries keep the default */
@@ -116,9 +120,11 @@ typedef struct okta_table {
   const okta_route *routes;
   int nroute;
   const char *needs;   /* permission or scope, for 403 errors and the docs */
-  /* Optional: adds to an item before it becomes a row (e.g. okta_org's
-  ** support settings); returns an error message or NULL. */
-  char *(*augment)(struct okta_ctx *ctx, cJSON *item);
+  /* Optional: one more object per row, fetched with the row's id as {key}
+  ** and attached to the item under aux_name (e.g. okta_org's support
+  ** settings). Its source flags say what a 403 or 404 means. */
+  const okta_source *aux;
+  const char *aux_name;
 } okta_table;
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))

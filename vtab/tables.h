@@ -1,5 +1,5 @@
 /*
-** Shared sources and table descriptors of vtab/.
+** Shared sources, column helpers and the table descriptors of vtab/.
 */
 #ifndef OKTA_TABLES_H
 #define OKTA_TABLES_H
@@ -8,9 +8,40 @@
 
 SQLITE_EXTENSION_INIT3
 
+/* Column shorthands: name and JSON path (see okta_column for the rest). */
+#define TEXT(n, p) {n, T_TEXT, p}
+#define JSONC(n, p) {n, T_JSON, p}
+#define INT(n, p) {n, T_INT, p}
+#define BOOL(n, p) {n, T_BOOL, p}
+/* A timestamp Okta can filter on with eq/gt/ge/lt/le. */
+#define TIME_FILTER(n, p) {n, T_TEXT, p, .dialect = D_FILTER, .api = p, .ops = OP_EQ | OP_RANGE}
+
+/* Columns of an admin role assignment (okta_user_roles, okta_group_roles). */
+#define ROLE_COLUMNS                                                  \
+  TEXT("id", "id"), TEXT("label", "label"), TEXT("type", "type"),     \
+  TEXT("status", "status"), TEXT("assignment_type", "assignmentType"), \
+  TEXT("created", "created"), TEXT("last_updated", "lastUpdated")
+
+/* Listings other tables fan out from. */
 extern const okta_source okta_users_all;
 extern const okta_source okta_user_by_id;
+extern const okta_source okta_groups_all;
+extern const okta_source okta_apps_all;
 
-extern const okta_table okta_users_table;
+/* Derived values (values.c). */
+void okta_value_redacted(sqlite3_context *ctx, const cJSON *v);
+void okta_col_aws_account(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_settings(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_device_user_ids(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_support_enabled(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+char *okta_aws_account_of(const cJSON *app); /* malloc'd, NULL if not an AWS app */
+
+extern const okta_table okta_users_table, okta_groups_table, okta_group_members_table,
+    okta_group_roles_table, okta_group_rules_table, okta_applications_table, okta_app_users_table,
+    okta_app_groups_table, okta_user_factors_table, okta_user_roles_table, okta_system_log_table,
+    okta_org_table, okta_user_types_table, okta_devices_table, okta_policies_table,
+    okta_network_zones_table, okta_trusted_origins_table, okta_authorization_servers_table,
+    okta_identity_providers_table, okta_authenticators_table;
 
 #endif

@@ -52,9 +52,9 @@ const okta_source okta_user_by_id = {"/api/v1/users/{key}", K_OBJECT, 0, NULL, N
 static const okta_source users_by_ids = {"/api/v1/users", K_LIST, 200, PARAMS("filter={key}"), NULL, 0, NULL};
 
 static const okta_route routes[] = {
-  {"get", C_ID, NULL, NULL, &okta_user_by_id, NULL, NULL, 1, 1},
-  {"batch", C_ID, NULL, NULL, &users_by_ids, "id", NULL, 2, 50},
-  {"list", -1, NULL, NULL, &okta_users_all, NULL, NULL, 10000, 10000},
+  {"get", C_ID, .source = &okta_user_by_id, .cost = 1, .rows = 1},
+  {"batch", C_ID, .source = &users_by_ids, .batch_attr = "id", .cost = 2, .rows = 50},
+  {"list", -1, .source = &okta_users_all, .cost = 10000, .rows = 10000},
 };
 
 const okta_table okta_users_table = {

@@ -586,6 +586,15 @@ def simple_list(attr, tmpl):
     return h
 
 
+def simple_get(attr, what):
+    def h(fake, req, ident):
+        for it in getattr(fake.org, attr):
+            if it["id"] == ident:
+                return Page(json.dumps(it))
+        not_found(what, ident)
+    return h
+
+
 def h_authenticators(fake, req):
     return Page(json.dumps(fake.org.authenticators))
 
@@ -618,10 +627,16 @@ ROUTES = [
     (r"/api/v1/policies", h_policies),
     (r"/api/v1/policies/([^/]+)", h_policy),
     (r"/api/v1/zones", simple_list("zones", "/api/v1/zones")),
+    (r"/api/v1/zones/([^/]+)", simple_get("zones", "Zone")),
     (r"/api/v1/trustedOrigins", simple_list("trusted_origins", "/api/v1/trustedOrigins")),
+    (r"/api/v1/trustedOrigins/([^/]+)", simple_get("trusted_origins", "TrustedOrigin")),
     (r"/api/v1/authorizationServers", simple_list("auth_servers", "/api/v1/authorizationServers")),
+    (r"/api/v1/authorizationServers/([^/]+)", simple_get("auth_servers", "AuthorizationServer")),
     (r"/api/v1/idps", simple_list("idps", "/api/v1/idps")),
+    (r"/api/v1/idps/([^/]+)", simple_get("idps", "IdentityProvider")),
     (r"/api/v1/authenticators", h_authenticators),
+    (r"/api/v1/authenticators/([^/]+)", simple_get("authenticators", "Authenticator")),
+    (r"/api/v1/devices/([^/]+)", simple_get("devices", "Device")),
 ]
 COMPILED = [(re.compile("^" + p + "$"), h) for p, h in ROUTES]
 

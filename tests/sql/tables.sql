@@ -1,0 +1,23 @@
+-- Every table once, fan-outs and joins included.
+-- expect: okta_user_factors|
+-- expect: Acme Corp
+-- fault: {"path": "/roles$", "kind": "status", "status": 500, "skip": 3, "times": -1}
+-- expect: 500 E0000009
+.bail off
+SELECT 'okta_user_factors|', count(*) FROM okta_user_factors;
+SELECT count(*) FROM okta_groups; SELECT count(*) FROM okta_group_members;
+SELECT count(*) FROM okta_group_roles; SELECT count(*) FROM okta_group_rules;
+SELECT count(*), sum(aws_account_id IS NOT NULL) FROM okta_applications;
+SELECT count(*) FROM okta_app_users; SELECT count(*) FROM okta_app_groups;
+SELECT count(*) FROM okta_user_roles; SELECT count(*) FROM okta_system_log WHERE published > '2020-01-01';
+SELECT company_name, support_enabled FROM okta_org;
+SELECT count(*) FROM okta_user_types; SELECT count(*) FROM okta_devices; SELECT count(*) FROM okta_policies;
+SELECT count(*) FROM okta_network_zones; SELECT count(*) FROM okta_trusted_origins;
+SELECT count(*) FROM okta_authorization_servers; SELECT count(*) FROM okta_identity_providers;
+SELECT count(*) FROM okta_authenticators;
+SELECT count(*) FROM okta_app_users WHERE user_id = (SELECT id FROM okta_users LIMIT 1 OFFSET 30);
+SELECT count(*) FROM okta_group_members WHERE user_id = (SELECT id FROM okta_users LIMIT 1 OFFSET 30);
+SELECT count(*) FROM okta_users u JOIN okta_user_factors f ON f.user_id = u.id WHERE u.status = 'LOCKED_OUT';
+SELECT length(okta_schema()) > 1000;
+SELECT okta_config('rateLimit.maxRetries', '0');
+SELECT count(*) FROM okta_user_roles;
