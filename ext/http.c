@@ -38,6 +38,7 @@ typedef struct cache_entry {
   char *next_url;
   char *request_id;
   char *content_type;
+  long status;
   double expires;
   size_t cost;
   struct cache_entry *chain, *lru_prev, *lru_next;
@@ -190,6 +191,7 @@ static void cache_put(okta_client *c, okta_request *r) {
   e->url = okta_strdup(r->url);
   e->body = okta_strndup(r->body.p ? r->body.p : "", r->body.n);
   e->len = r->body.n;
+  e->status = r->status;
   e->next_url = okta_strdup(r->next_url);
   e->request_id = okta_strdup(r->request_id);
   e->content_type = okta_strdup(r->content_type);
@@ -389,7 +391,7 @@ void okta_client_submit(okta_client *c, okta_request *r) {
       r->next_url = okta_strdup(e->next_url);
       r->request_id = okta_strdup(e->request_id);
       r->content_type = okta_strdup(e->content_type);
-      r->status = 200;
+      r->status = e->status;
       r->from_cache = 1;
       r->state = REQ_DONE;
       if (r->ep) r->ep->cache_hits++;
@@ -767,7 +769,10 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
                         "because the token may only go to %s", r->next_url, c->cfg->org_url);
     r->error = okta_buf_take(&b);
     if (r->ep) r->ep->errors++;
-  } else if (r->status >= 200 && r->status < 300 && c->cache_on && !(r->flags & REQ_NO_CACHE)) {
+  } else if (((r->status >= 200 && r->status < 300) || r->status == 404) && c->cache_on &&
+             !(r->flags & REQ_NO_CACHE)) {
+    /* A 404 is an answer too: a join that looks a missing id up for every
+    ** row asks once per TTL. */
     cache_put(c, r);
   }
   r->state = REQ_DONE;

@@ -5,7 +5,7 @@ set -e
 cd "$(dirname "$0")/.."
 EXT=${OKTA_EXT:-build/okta}
 PY=${PYTHON:-/usr/bin/python3}
-REPORTS=${REPORTS:-sql/access-review.sql}
+REPORTS=${REPORTS:-sql/effective-access.sql sql/mfa-coverage.sql}
 if [ -z "$OKTA_CLIENT_ORGURL" ]; then
   port_file=$(mktemp -u)
   $PY tests/fakeorg/server.py --port 0 --users 2000 --port-file "$port_file" 2>/dev/null &
@@ -23,5 +23,5 @@ if [ -z "$OKTA_CLIENT_ORGURL" ]; then
 fi
 for report in $REPORTS; do
   echo "== $report"
-  sqlite3 -bail -cmd ".load $EXT" :memory: < "$report"
+  sqlite3 -bail -cmd ".load $EXT" -cmd ".parameter set @limit ${LIMIT:-20}" :memory: < "$report"
 done

@@ -27,9 +27,7 @@ const okta_table *const okta_table_list[] = {
 };
 const int okta_table_count = COUNT(okta_table_list);
 
-/* Modules that are not descriptor-driven (none yet). */
-int okta_register_extra_modules(sqlite3 *db, struct okta_ctx *ctx) {
-  (void)db;
-  (void)ctx;
-  return SQLITE_OK;
-}
+int okta_register_graph(sqlite3 *db, struct okta_ctx *ctx);
+
+/* Modules that are not descriptor-driven: the access graph. */
+int okta_register_extra_modules(sqlite3 *db, struct okta_ctx *ctx) { return okta_register_graph(db, ctx); }
