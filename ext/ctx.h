@@ -19,6 +19,9 @@ sqlite3 *okta_ctx_db(okta_ctx *ctx);
 /* Records a warning (deduplicated), e.g. a source the token may not read. */
 void okta_ctx_warn(okta_ctx *ctx, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Head of the list of open table cursors (owned by the engine), so one
+** cursor can see the rows another is about to produce. */
+void **okta_ctx_cursors(okta_ctx *ctx);
 /* Concurrency setting (fan-out window). */
 int okta_ctx_concurrency(okta_ctx *ctx);
 /* Progress reporting of a long scan (rows so far). */

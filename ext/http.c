@@ -50,6 +50,8 @@ struct okta_client {
   CURL *pool[POOL_MAX];
   int npool;
   okta_request *queue_head, *queue_tail;
+  okta_request *specs;       /* prefetches under way */
+  int nspecs;
   int running;
   int conc_limit;
   double conc_eff;
@@ -288,6 +290,15 @@ void okta_client_free(okta_client *c) {
     r->state = REQ_DONE;
     r->next_in_queue = NULL;
   }
+  while (c->specs) {
+    okta_request *sp = c->specs;
+    c->specs = sp->next_spec;
+    for (okta_request *f = sp->followers; f; f = f->next_follower) {
+      f->leader = NULL;
+      f->state = REQ_DONE;
+    }
+    okta_request_free(c, sp);
+  }
   okta_client_cache_clear(c);
   for (int i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
   curl_multi_cleanup(c->multi);
@@ -398,7 +409,70 @@ void okta_client_submit(okta_client *c, okta_request *r) {
       return;
     }
     if (r->ep) r->ep->cache_misses++;
+    for (okta_request *s = c->specs; s; s = s->next_spec) {
+      if (strcmp(s->url, r->url) == 0 && s->state != REQ_DONE) {
+        /* Its prefetch is under way: take that answer instead of asking twice. */
+        r->state = REQ_FOLLOWING;
+        r->leader = s;
+        r->next_follower = s->followers;
+        s->followers = r;
+        return;
+      }
+    }
   }
+  queue_push(c, r, 0);
+}
+
+/* Copies a finished prefetch's answer into a request that waited for it. */
+static void take_answer(okta_request *r, okta_request *from) {
+  okta_buf_append(&r->body, from->body.p ? from->body.p : "", from->body.n);
+  r->status = from->status;
+  r->next_url = okta_strdup(from->next_url);
+  r->request_id = okta_strdup(from->request_id);
+  r->content_type = okta_strdup(from->content_type);
+  r->www_authenticate = okta_strdup(from->www_authenticate);
+  r->error = okta_strdup(from->error);
+  r->attempts = from->attempts;
+  r->leader = NULL;
+  r->state = REQ_DONE;
+}
+
+/* A finished prefetch hands its answer to its followers and goes away. */
+static void spec_finish(okta_client *c, okta_request *s) {
+  for (okta_request *f = s->followers, *n; f; f = n) {
+    n = f->next_follower;
+    f->next_follower = NULL;
+    take_answer(f, s);
+  }
+  s->followers = NULL;
+  okta_request **pp = &c->specs;
+  while (*pp && *pp != s) pp = &(*pp)->next_spec;
+  if (*pp) {
+    *pp = s->next_spec;
+    c->nspecs--;
+  }
+  okta_request_free(c, s);
+}
+
+int okta_client_caching(okta_client *c) { return c->cache_on; }
+
+/* Fetches url ahead of need (see http.h). */
+void okta_client_prefetch(okta_client *c, const char *url, const char *endpoint) {
+  if (!c->cache_on || c->nspecs >= 4 * c->conc_limit) return;
+  uint64_t h = hash_url(url);
+  for (cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->chain) {
+    if (e->hash == h && strcmp(e->url, url) == 0 && e->expires >= okta_now_mono()) return;
+  }
+  for (okta_request *s = c->specs; s; s = s->next_spec) {
+    if (strcmp(s->url, url) == 0) return;
+  }
+  okta_request *r = okta_request_new(c, url, endpoint);
+  if (!r) return;
+  r->flags |= REQ_SPECULATIVE;
+  r->ep = endpoint_get(c, r->endpoint);
+  r->next_spec = c->specs;
+  c->specs = r;
+  c->nspecs++;
   queue_push(c, r, 0);
 }
 
@@ -601,6 +675,7 @@ static int transfer_start(okta_client *c, okta_request *r, double now) {
     if (r->attempts > 1) r->ep->retries++;
   }
   r->counted_inflight = 1;
+  if (c->trace) fprintf(stderr, "okta: trace: start GET %s\n", r->url);
   return 0;
 }
 
@@ -738,9 +813,16 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
   note_rate_limit(r->ep, r, now);
   if (r->status == 429) {
     if (r->ep) r->ep->rate_limited++;
-    if (r->rl_seen && r->rl_limit == 0 && c->conc_eff > 1) {
-      c->conc_eff = c->running > 1 ? c->running / 2.0 : 1;
+    if (r->rl_seen && r->rl_limit == 0) {
+      /* Okta's concurrency limit: too many requests at once, not too many
+      ** per minute. Fewer in flight, and a short backoff: a slot frees as
+      ** soon as another request finishes (the Reset is only an estimate). */
+      if (c->conc_eff > 1) c->conc_eff = c->running > 1 ? (c->running + 1) / 2.0 : 1;
       if (c->conc_eff < 1) c->conc_eff = 1;
+      char *msg = request_detail(r);
+      retry_or_fail(c, r, okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c)), msg);
+      free(msg);
+      return;
     }
     double w = okta_ratelimit_wait(r->rl_reset, r->date, c->max_backoff);
     if (w < 0) w = okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c));
@@ -786,7 +868,9 @@ static void collect_done(okta_client *c) {
     if (m->msg != CURLMSG_DONE) continue;
     okta_request *r = NULL;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-    if (r) transfer_done(c, r, m->data.result);
+    if (!r) continue;
+    transfer_done(c, r, m->data.result);
+    if ((r->flags & REQ_SPECULATIVE) && r->state == REQ_DONE) spec_finish(c, r);
   }
 }
 
@@ -803,6 +887,17 @@ static int next_wake_ms(okta_client *c, int cap) {
   }
   int ms = (int)((best - now) * 1000) + 1;
   return ms < 0 ? 0 : ms > cap ? cap : ms;
+}
+
+/* One non-blocking round of the transfer loop. */
+void okta_client_poll(okta_client *c) {
+  if (!c->queue_head && !c->running) return;
+  start_ready(c);
+  int still = 0;
+  /* A new transfer takes more than one round of libcurl's state machine
+  ** before its request is on the wire. */
+  for (int i = 0; i < 3; i++) curl_multi_perform(c->multi, &still);
+  collect_done(c);
 }
 
 /* Drives every transfer until r is done; 1 when interrupted. */
@@ -845,6 +940,11 @@ void okta_request_free(okta_client *c, okta_request *r) {
   if (c) {
     if (r->state == REQ_RUNNING) transfer_end(c, r);
     else if (r->state == REQ_QUEUED) queue_remove(c, r);
+    else if (r->state == REQ_FOLLOWING && r->leader) {
+      okta_request **pp = &r->leader->followers;
+      while (*pp && *pp != r) pp = &(*pp)->next_follower;
+      if (*pp) *pp = r->next_follower;
+    }
   }
   okta_buf_free(&r->body);
   free(r->url);

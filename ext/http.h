@@ -20,12 +20,13 @@
 typedef struct okta_client okta_client;
 typedef struct okta_endpoint okta_endpoint;
 
-enum okta_req_state { REQ_NEW, REQ_QUEUED, REQ_RUNNING, REQ_DONE };
+enum okta_req_state { REQ_NEW, REQ_QUEUED, REQ_RUNNING, REQ_FOLLOWING, REQ_DONE };
 
 /* Request flags. */
 #define REQ_NO_CACHE 0x01  /* neither read nor fill the cache */
 #define REQ_NO_AUTH 0x02   /* send no Authorization (token endpoint) */
 #define REQ_POST_FORM 0x04 /* POST body as application/x-www-form-urlencoded */
+#define REQ_SPECULATIVE 0x08 /* a prefetch owned by the client; its answer goes to the cache */
 
 typedef struct okta_request {
   /* Set by the caller. */
@@ -48,6 +49,10 @@ typedef struct okta_request {
 
   /* Client bookkeeping. */
   struct okta_request *next_in_queue;
+  struct okta_request *leader;     /* REQ_FOLLOWING: the prefetch it waits for */
+  struct okta_request *followers;  /* requests waiting for this prefetch */
+  struct okta_request *next_follower;
+  struct okta_request *next_spec;
   okta_endpoint *ep;
   void *easy;
   void *headers;
@@ -97,10 +102,17 @@ const okta_config *okta_client_config(okta_client *c);
 okta_request *okta_request_new(okta_client *c, const char *url, const char *endpoint);
 /* Queues a request; a fresh cache entry completes it at once. */
 void okta_client_submit(okta_client *c, okta_request *r);
+/* Starts what may start and moves running transfers along, without
+** waiting: called while rows are read so prefetched pages progress. */
+void okta_client_poll(okta_client *c);
 /* Runs transfers until r is done. Returns 0, or 1 when interrupted. */
 int okta_client_wait(okta_client *c, okta_request *r);
 /* Cancels (if still running) and frees a request. */
 void okta_request_free(okta_client *c, okta_request *r);
+/* Starts fetching url into the cache unless it is cached or already under
+** way: a later request for it takes the answer. Needs the cache. */
+void okta_client_prefetch(okta_client *c, const char *url, const char *endpoint);
+int okta_client_caching(okta_client *c);
 /* Requests queued or running. */
 int okta_client_pending(okta_client *c);
 int okta_client_running(okta_client *c);

@@ -52,6 +52,7 @@ struct okta_ctx {
   long progress_rows;
   double progress_start;
   int progress_shown;
+  void *cursors;            /* open engine cursors (vtab/engine.c) */
 };
 
 int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
@@ -90,6 +91,7 @@ void okta_ctx_unref(void *p) {
 }
 
 sqlite3 *okta_ctx_db(okta_ctx *ctx) { return ctx->db; }
+void **okta_ctx_cursors(okta_ctx *ctx) { return &ctx->cursors; }
 
 /* Detects sqlite3_interrupt() while we wait on the network. SQLite 3.40
 ** has no sqlite3_is_interrupted(), but a statement stepped while the

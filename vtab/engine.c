@@ -150,6 +150,7 @@ typedef struct fetch {
   int finished;
   int not_found;        /* ended on a 404 (S_404_EMPTY) */
   long rows;
+  okta_request *pass_req[8]; /* first pages of later passes, requested up front */
   strset urls;          /* pages seen: a next link back to one is a loop */
   strset ids;           /* S_DEDUPE */
 } fetch;
@@ -181,6 +182,9 @@ typedef struct okta_cursor {
   sqlite3_int64 rowid, emitted;
   int eof;
   int interrupted;
+  strset looked_ahead;  /* keys already prefetched for joins */
+  struct okta_cursor *next_open; /* in the connection's list of open cursors */
+  int registered;
 } okta_cursor;
 
 /* ----------------------------------------------------------- templates */
@@ -262,6 +266,7 @@ static char *fetch_url(okta_cursor *cur, fetch *f) {
 static void fetch_free(okta_cursor *cur, fetch *f) {
   if (!f) return;
   okta_request_free(cur->cli, f->req);
+  for (int i = 0; i < 8; i++) okta_request_free(cur->cli, f->pass_req[i]);
   free(f->pending_url);
   cJSON_Delete(f->page);
   cJSON_Delete(f->parent);
@@ -279,8 +284,11 @@ static int fetch_submit(okta_cursor *cur, fetch *f, char *url) {
   if (!r) return -1;
   f->req = r;
   okta_client_submit(cur->cli, r);
+  okta_client_poll(cur->cli); /* on the wire now, not at the next wait */
   return 0;
 }
+
+static int fetch_passes(okta_cursor *cur, fetch *f);
 
 /* Creates a fetch and submits its first page. Takes ownership of parent. */
 static fetch *fetch_new(okta_cursor *cur, const okta_source *src, int is_main, const char *key,
@@ -297,6 +305,21 @@ static fetch *fetch_new(okta_cursor *cur, const okta_source *src, int is_main, c
     fetch_free(cur, f);
     return NULL;
   }
+  /* Passes are independent listings: their first pages go out together,
+  ** unless a LIMIT may be met before the later ones are needed. */
+  int passes = fetch_passes(cur, f);
+  if (passes > 1 && !(is_main && cur->want >= 0)) {
+    for (int p = 1; p < passes && p < 8; p++) {
+      f->pass = p;
+      char *u = fetch_url(cur, f);
+      okta_request *r = u ? okta_request_new(cur->cli, u, src->path) : NULL;
+      free(u);
+      if (!r) break;
+      okta_client_submit(cur->cli, r);
+      f->pass_req[p] = r;
+    }
+    f->pass = 0;
+  }
   return f;
 }
 
@@ -307,6 +330,18 @@ static int fetch_passes(okta_cursor *cur, fetch *f) {
   int n = 0;
   while (f->src->passes[n]) n++;
   return n ? n : 1;
+}
+
+/* Moves a fetch to its next pass, using the request made up front if any. */
+static int fetch_next_pass(okta_cursor *cur, fetch *f) {
+  f->pass++;
+  if (f->pass < 8 && f->pass_req[f->pass]) {
+    f->req = f->pass_req[f->pass];
+    f->pass_req[f->pass] = NULL;
+    return 0;
+  }
+  char *u = fetch_url(cur, f);
+  return u ? fetch_submit(cur, f, u) : -1;
 }
 
 /* Message for a failed request, with a hint on how to fix 401 and 403. */
@@ -348,9 +383,7 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
         okta_request_free(cur->cli, r);
         /* A pass the org does not support ends that pass, not the others. */
         if (f->pass + 1 < fetch_passes(cur, f)) {
-          f->pass++;
-          char *u = fetch_url(cur, f);
-          if (!u || fetch_submit(cur, f, u)) { *err = okta_strdup("out of memory"); return -1; }
+          if (fetch_next_pass(cur, f)) { *err = okta_strdup("out of memory"); return -1; }
           return 0;
         }
         f->finished = 1;
@@ -413,9 +446,7 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
       return -1;
     }
   } else if (f->pass + 1 < fetch_passes(cur, f)) {
-    f->pass++;
-    next = fetch_url(cur, f);
-    if (!next) goto oom;
+    if (fetch_next_pass(cur, f)) goto oom;
   } else {
     f->finished = 1;
   }
@@ -614,6 +645,7 @@ static int cursor_advance(okta_cursor *cur) {
           cur->item = item;
           cur->rowid++;
           cur->emitted++;
+          if ((cur->emitted & 31) == 0) okta_client_poll(cur->cli);
           if ((cur->emitted & 1023) == 0) okta_ctx_progress_rows(vt->ctx, vt->t->name, (long)cur->emitted);
           return SQLITE_OK;
         }
@@ -888,11 +920,15 @@ static void cursor_reset(okta_cursor *cur) {
   cur->eof = 1;
 }
 
+static void cursor_unregister(okta_cursor *cur);
+
 /* xClose: frees the cursor (cancelling requests in flight). */
 static int oktaClose(sqlite3_vtab_cursor *pCur) {
   okta_cursor *cur = (okta_cursor *)pCur;
   okta_vtab *vt = (okta_vtab *)pCur->pVtab;
   cursor_reset(cur);
+  cursor_unregister(cur);
+  strset_free(&cur->looked_ahead);
   free(cur->colval);
   okta_ctx_progress_end(vt->ctx);
   sqlite3_free(cur);
@@ -992,6 +1028,71 @@ static int param_set(okta_cursor *cur, const char *name, const char *value, int 
   cur->params[cur->nparams].name = name;
   cur->params[cur->nparams].value = okta_strdup(value);
   return cur->params[cur->nparams++].value ? 0 : -1;
+}
+
+/* Lookahead for joins. SQLite drives a child table once per outer row
+** ("users u JOIN okta_user_factors f ON f.user_id = u.id": xFilter with
+** user_id = u.id for each u). When the key is a value of another open
+** cursor's current row, the following rows of that cursor are the next
+** keys: their requests start now, into the cache, so the join runs at
+** fan-out speed instead of one round trip per row. */
+#define LOOKAHEAD_ROWS(cur) (okta_ctx_concurrency(((okta_vtab *)(cur)->base.pVtab)->ctx) * 2)
+
+/* The column path of o's current row whose value is key, or NULL. */
+static const col_path *key_source(okta_cursor *o, const char *key) {
+  okta_vtab *ov = (okta_vtab *)o->base.pVtab;
+  if (!o->item || o->eof) return NULL;
+  for (int c = 0; c < ov->t->ncol; c++) {
+    const col_path *p = &ov->paths[o->route_idx * ov->t->ncol + c];
+    if (p->where != W_ITEM) continue;
+    const cJSON *v = path_walk(o->item, p);
+    if (cJSON_IsString(v) && strcmp(v->valuestring, key) == 0) return p;
+  }
+  return NULL;
+}
+
+/* Prefetches this cursor's request for the keys that follow key in the
+** other open cursors. */
+static void lookahead(okta_cursor *cur, const char *key) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  const okta_route *rt = cur->route;
+  if (rt->parent || rt->batch_attr || !okta_client_caching(cur->cli)) return;
+  for (okta_cursor *o = *okta_ctx_cursors(vt->ctx); o; o = o->next_open) {
+    if (o == cur) continue;
+    const col_path *p = key_source(o, key);
+    if (!p) continue;
+    int budget = LOOKAHEAD_ROWS(cur);
+    for (int w = 0; w < o->wn && budget > 0; w++) {
+      for (cJSON *it = o->win[w]->it; it && budget > 0; it = it->next, budget--) {
+        const cJSON *v = path_walk(it, p);
+        if (!cJSON_IsString(v) || strset_add(&cur->looked_ahead, v->valuestring) != 1) continue;
+        fetch tmp = {.src = rt->source, .is_main = 1, .key = v->valuestring, .arg = v->valuestring};
+        char *url = fetch_url(cur, &tmp);
+        if (url) okta_client_prefetch(cur->cli, url, rt->source->path);
+        free(url);
+      }
+    }
+    return;
+  }
+}
+
+/* Adds the cursor to the connection's open cursors (once). */
+static void cursor_register(okta_cursor *cur) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  if (cur->registered) return;
+  void **head = okta_ctx_cursors(vt->ctx);
+  cur->next_open = *head;
+  *head = cur;
+  cur->registered = 1;
+}
+
+static void cursor_unregister(okta_cursor *cur) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  if (!cur->registered) return;
+  okta_cursor **pp = (okta_cursor **)okta_ctx_cursors(vt->ctx);
+  while (*pp && *pp != cur) pp = &(*pp)->next_open;
+  if (*pp) *pp = cur->next_open;
+  cur->registered = 0;
 }
 
 /* xFilter: decodes the plan (see above xBestIndex) and starts the requests. */
@@ -1129,6 +1230,8 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
     cur->eof = 1;
     return SQLITE_OK;
   }
+  cursor_register(cur);
+  if (cur->nargs == 1 && !cur->route->parent) lookahead(cur, cur->args[0]);
   int fan_out = cur->route->parent != NULL || cur->nargs > 1;
   cur->wcap = fan_out ? okta_ctx_concurrency(vt->ctx) * 2 : 1;
   cur->win = calloc((size_t)cur->wcap, sizeof(fetch *));

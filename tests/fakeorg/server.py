@@ -163,7 +163,8 @@ class Fake:
     def rate(self, tmpl):
         """Counts a request against its endpoint's per-minute budget."""
         now = time.time()
-        window = int(now // 60) * 60
+        span = self.config.get("rate_window_s", 60)
+        window = int(now // span) * span
         limits = self.config["rate_limits"]
         limit = limits.get(tmpl, self.config["default_rate_limit"])
         with self.lock:
@@ -175,7 +176,7 @@ class Fake:
             used = w[1]
         remaining = max(0, limit - used)
         headers = {"X-Rate-Limit-Limit": str(limit), "X-Rate-Limit-Remaining": str(remaining),
-                   "X-Rate-Limit-Reset": str(window + 60)}
+                   "X-Rate-Limit-Reset": str(int(window + span))}
         return used > limit, headers
 
 
@@ -758,6 +759,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.serve(fake, req, rid, entry, inflight)
         finally:
+            entry["done"] = time.time()
             with fake.lock:
                 fake.inflight -= 1
 
