@@ -5,6 +5,7 @@
 #   make test-asan    the same under AddressSanitizer + UBSan
 #   make test-valgrind  SQL scenarios in the sqlite3 shell under valgrind
 #   make demo         an access review against the fake org (or your org)
+#   make bench        benchmark against the Okta Node.js SDK (tests/bench/RESULTS.md)
 #   make clean
 
 CC      ?= cc
@@ -29,7 +30,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c
 UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c
 
-.PHONY: all docs test test-unit test-sql test-asan test-valgrind demo clean
+.PHONY: all bench docs test test-unit test-sql test-asan test-valgrind demo clean
 
 all: $(BUILD)/okta.so
 
@@ -65,6 +66,11 @@ test-valgrind: $(BUILD)/okta.so
 
 demo: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) sh tests/demo.sh
+
+# Not part of make test: minutes of work against 10k and 100k-user fake orgs.
+bench: $(BUILD)/okta.so
+	cd tests/bench && npm install --no-audit --no-fund --silent
+	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
 
 docs: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/gen_docs.py

@@ -157,7 +157,7 @@ def test_one_users_edges_do_not_page_the_org(db, fake, truth):
     assert not any(p.endswith("/users") and p.startswith("/api/v1/apps/") for p in paths)  # no app user listings
     # a handful of lookups plus two per assigned app (its assignment, then the app)
     n_apps = sum(1 for t, _ in want if t == "okta_user_assigned_application")
-    assert len(paths) <= 11 + 2 * n_apps
+    assert len(paths) <= 14 + 2 * n_apps
 
 
 def test_type_pushdown_prunes_sources(db, fake, truth):

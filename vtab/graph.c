@@ -121,7 +121,9 @@ enum { R_FROM_TYPE, R_FROM_KEY, R_CLASS, R_TO_TYPE, R_TO_KEY, R_TYPE, R_PROPERTI
 static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_type", "to_key", "type", "properties"};
 #define EDGE(from, class, to, type, optional, sql) {{from, NULL, class, to, NULL, type}, sql, optional}
 
-/* Groups are joined by id from one listing, not looked up one by one. */
+/* Groups are joined by id from one listing, not looked up one by one;
+** CROSS JOIN keeps the fan-out table outside (SQLite would otherwise drive
+** it once per group, one round trip each). */
 #define GROUP_TYPES "WITH g AS MATERIALIZED (SELECT id, type FROM okta_groups) "
 #define AWS_ROLE_ARN(profile)                                                                  \
   "CASE WHEN j.value LIKE 'arn:aws:iam::%' THEN j.value "                                      \
@@ -158,11 +160,11 @@ static const graph_arm rel_arms[] = {
   EDGE("okta_user_group", "ASSIGNED", "okta_application", "okta_group_assigned_application", 0,
        GROUP_TYPES "SELECT ag.group_id AS from_key, ag.app_id AS to_key, json_object('priority', ag.priority, "
        "'role', ag.profile->>'role', 'samlRoles', ag.profile->'samlRoles') AS properties "
-       "FROM okta_app_groups ag JOIN g ON g.id = ag.group_id WHERE g.type <> 'APP_GROUP'"),
+       "FROM okta_app_groups ag CROSS JOIN g ON g.id = ag.group_id WHERE g.type <> 'APP_GROUP'"),
   EDGE("okta_app_user_group", "ASSIGNED", "okta_application", "okta_app_user_group_assigned_application", 0,
        GROUP_TYPES "SELECT ag.group_id AS from_key, ag.app_id AS to_key, json_object('priority', ag.priority, "
        "'role', ag.profile->>'role', 'samlRoles', ag.profile->'samlRoles') AS properties "
-       "FROM okta_app_groups ag JOIN g ON g.id = ag.group_id WHERE g.type = 'APP_GROUP'"),
+       "FROM okta_app_groups ag CROSS JOIN g ON g.id = ag.group_id WHERE g.type = 'APP_GROUP'"),
   EDGE("okta_rule", "MANAGES", "okta_user_group", "okta_rule_manages_user_group", 0,
        GROUP_TYPES "SELECT r.id AS from_key, j.value AS to_key, json_object('status', r.status) AS properties "
        "FROM okta_group_rules r CROSS JOIN json_each(r.group_ids) j JOIN g ON g.id = j.value WHERE g.type <> 'APP_GROUP'"),
@@ -182,11 +184,11 @@ static const graph_arm rel_arms[] = {
        "WHERE r.assignment_type = 'USER'"),
   EDGE("okta_user_group", "ASSIGNED", "okta_role", "okta_user_group_assigned_role", 1,
        GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, "
-       "'status', r.status) AS properties FROM okta_group_roles r JOIN g ON g.id = r.group_id "
+       "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id "
        "WHERE g.type <> 'APP_GROUP'"),
   EDGE("okta_app_user_group", "ASSIGNED", "okta_role", "okta_app_user_group_assigned_role", 1,
        GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, "
-       "'status', r.status) AS properties FROM okta_group_roles r JOIN g ON g.id = r.group_id "
+       "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id "
        "WHERE g.type = 'APP_GROUP'"),
   EDGE("okta_user", "ASSIGNED", "aws_iam_role", "okta_user_assigned_aws_iam_role", 0,
        "SELECT au.user_id AS from_key, " AWS_ROLE_ARN("au.profile") " AS to_key, "
@@ -196,13 +198,13 @@ static const graph_arm rel_arms[] = {
   EDGE("okta_user_group", "ASSIGNED", "aws_iam_role", "okta_user_group_assigned_aws_iam_role", 0,
        GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "
        "json_object('appId', a.id, 'app', a.label) AS properties "
-       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id JOIN g ON g.id = ag.group_id, "
+       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, "
        SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND g.type <> 'APP_GROUP' "
        "AND j.value IS NOT NULL AND j.value <> ''"),
   EDGE("okta_app_user_group", "ASSIGNED", "aws_iam_role", "okta_app_user_group_assigned_aws_iam_role", 0,
        GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "
        "json_object('appId', a.id, 'app', a.label) AS properties "
-       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id JOIN g ON g.id = ag.group_id, "
+       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, "
        SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND g.type = 'APP_GROUP' "
        "AND j.value IS NOT NULL AND j.value <> ''"),
   /* The admin console records a creation as an update of ".../_new_". */

@@ -915,9 +915,15 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/__fake/org":
             spec = json.loads(body or b"{}")
             fake.rebuild(spec.get("users"), spec.get("seed"), spec.get("version"))
+        elif path == "/__fake/count":
+            with fake.lock:
+                out = {"requests": len(fake.log), "rate_limited": sum(1 for e in fake.log if e.get("status") == 429)}
         elif path == "/__fake/info":
             org = fake.org
-            out = {"users": len(org.users), "base_url": "http://%s" % self.headers.get("Host")}
+            out = {"users": len(org.users), "base_url": "http://%s" % self.headers.get("Host"),
+                   "deprovisioned": sum(1 for u in org.users if u["status"] == "DEPROVISIONED"),
+                   "groups": len(org.groups), "apps": len(org.apps),
+                   "factors": sum(len(v) for v in org.factors.values())}
         else:
             out = {"error": "unknown control path"}
         raw = json.dumps(out).encode()

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""make bench: sqlite-okta against the Okta Node.js SDK on the same fake orgs.
+
+For each org size and injected latency, each workload runs once per side in
+its own process; the fake org counts the requests, wait4() gives the
+process's CPU time and peak RSS. Results go to tests/bench/RESULTS.md.
+
+    python3 bench.py [--sizes 10000,100000] [--latencies 0,50] [--quick]
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(HERE, ".."))
+from conftest import start_fake  # noqa: E402
+
+EXT = os.environ.get("OKTA_EXT") or os.path.join(ROOT, "build", "okta")
+CONCURRENCY = 16
+COLUMNS = ("id status login email first_name last_name user_type created activated status_changed last_login "
+           "last_updated password_changed transitioning_to_status type_id profile credentials").split()
+
+SQL = {
+    "count": "SELECT count(*) FROM okta_users",
+    "columns": "SELECT count(*) FROM okta_users WHERE %s >= 0" % " + ".join(
+        "length(coalesce(%s, ''))" % c for c in COLUMNS),
+    "factors": "SELECT count(*) FROM okta_user_factors",
+    "join": "SELECT count(*) FROM okta_users u JOIN okta_user_factors f ON f.user_id = u.id",
+    "graph": "SELECT count(*) FROM okta_relationships",
+}
+TITLES = {
+    "count": "count(*) of users",
+    "columns": "every column of every user",
+    "factors": "factors of every user",
+    "join": "users JOIN factors",
+    "graph": "the whole okta_relationships",
+}
+
+
+def plan(sizes, latencies):
+    """(users, latency, workload, side, options). Sequential peers and 50 ms
+    fan-outs at 100k users are left out: hours of waiting on one socket."""
+    out = []
+    for n in sizes:
+        for lat in latencies:
+            for w in ("count", "columns"):
+                out.append((n, lat, w, "sqlite-okta", {}))
+                if w == "columns" and n >= 100000:
+                    out.append((n, lat, w, "sqlite-okta", {"cache": "off"}))
+                out.append((n, lat, w, "node-sdk", {"concurrency": 1}))
+            if n >= 100000 and lat > 0:
+                continue
+            for w in ("factors", "join", "graph"):
+                out.append((n, lat, w, "sqlite-okta", {}))
+                if lat == 0 and n < 100000:
+                    out.append((n, lat, w, "node-sdk", {"concurrency": 1}))
+                out.append((n, lat, w, "node-sdk", {"concurrency": CONCURRENCY}))
+    return out
+
+
+def control(fake, path, payload=None):
+    data = None if payload is None else json.dumps(payload).encode()
+    req = urllib.request.Request(fake.url + path, data=data, method="POST" if data is not None else "GET")
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def measure(cmd, env, stdin=None):
+    """Runs cmd; returns (stdout, wall s, cpu s, peak rss MiB)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    if stdin:
+        p.stdin.write(stdin)
+        p.stdin.close()
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    if status != 0:
+        raise RuntimeError("%s failed: %s" % (cmd[0], err[-2000:]))
+    return out, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+
+
+def run_one(fake, workload, side, opts):
+    control(fake, "/__fake/reset", {})
+    control(fake, "/__fake/config", {"latency_ms": fake.latency})
+    env = dict(os.environ, OKTA_CLIENT_ORGURL=fake.url, OKTA_CLIENT_TOKEN=fake.token, OKTA_SQLITE_PROGRESS="off")
+    if side == "sqlite-okta":
+        env["OKTA_SQLITE_CONCURRENCY"] = str(CONCURRENCY)
+        if opts.get("cache") == "off":
+            env["OKTA_SQLITE_CACHE"] = "false"
+        out, wall, cpu, rss = measure(["sqlite3", ":memory:", "-cmd", ".load " + EXT, SQL[workload]], env)
+        rows = int(out.strip().splitlines()[-1])
+    else:
+        out, wall, cpu, rss = measure(["node", os.path.join(HERE, "peer.js"), workload, str(opts["concurrency"])],
+                                      env)
+        rows = json.loads(out)["rows"]
+    counts = control(fake, "/__fake/count")
+    return {"requests": counts["requests"], "rate_limited": counts["rate_limited"], "wall": wall, "cpu": cpu,
+            "rss": rss, "rows": rows}
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    sdk = json.load(open(os.path.join(HERE, "node_modules", "@okta", "okta-sdk-nodejs", "package.json")))["version"]
+    sq = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    return "%s, %d cores, %s; SQLite %s; Node %s with @okta/okta-sdk-nodejs %s" % (
+        model, os.cpu_count(), platform.platform(), sq, node, sdk)
+
+
+def side_name(side, opts):
+    if side == "sqlite-okta":
+        return "sqlite-okta (c=%d%s)" % (CONCURRENCY, ", cache off" if opts.get("cache") == "off" else "")
+    return "node-sdk (%s)" % ("sequential" if opts["concurrency"] == 1 else "c=%d" % opts["concurrency"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--latencies", default="0,50")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    latencies = [int(x) for x in args.latencies.split(",")]
+    results = []
+    for n in sizes:
+        print("building a fake org of %d users..." % n, file=sys.stderr, flush=True)
+        fake = start_fake(users=n)
+        info = control(fake, "/__fake/info")
+        try:
+            for lat in latencies:
+                fake.latency = lat
+                for (nn, ll, w, side, opts) in plan([n], [lat]):
+                    r = run_one(fake, w, side, opts)
+                    r.update(users=n, latency=lat, workload=w, side=side_name(side, opts), info=info, opts=opts,
+                             kind=side)
+                    results.append(r)
+                    print("%6d users %3d ms %-8s %-28s %7d req %8.2f s %7.2f cpu %7.1f MiB %8d rows" % (
+                        n, lat, w, r["side"], r["requests"], r["wall"], r["cpu"], r["rss"], r["rows"]),
+                        file=sys.stderr, flush=True)
+        finally:
+            fake.proc.terminate()
+            fake.proc.wait()
+    write_results(args.out, results)
+
+
+def write_results(path, results):
+    lines = ["# Benchmark results", "",
+             "Generated by `make bench` (tests/bench/bench.py) on %s UTC." % time.strftime("%Y-%m-%d %H:%M",
+                                                                                          time.gmtime()),
+             "", "Machine: %s." % machine(), "",
+             "Each cell is one run in a fresh process against the fake org (tests/fakeorg), which "
+             "serves every request with the injected latency. Requests are counted by the fake org; CPU "
+             "(user + system) and peak RSS come from wait4() on the client process. sqlite-okta runs "
+             "in the sqlite3 shell with `concurrency` %d; the peer is the Okta Node.js SDK, "
+             "sequentially and with %d requests in flight. Not run: sequential fan-outs except at 10k "
+             "users and 0 ms (10,000 round trips of 50 ms are over 8 minutes each), and fan-outs at "
+             "100k users with 50 ms latency." % (CONCURRENCY, CONCURRENCY), ""]
+    keys = sorted({(r["users"], r["latency"]) for r in results})
+    for n, lat in keys:
+        lines += ["## %d users, %d ms latency" % (n, lat), "",
+                  "| workload | client | requests | wall s | CPU s | peak RSS MiB | rows | rows/s |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in results:
+            if (r["users"], r["latency"]) != (n, lat):
+                continue
+            lines.append("| %s | %s | %d | %.2f | %.2f | %.1f | %d | %.0f |" % (
+                TITLES[r["workload"]], r["side"], r["requests"], r["wall"], r["cpu"], r["rss"], r["rows"],
+                r["rows"] / r["wall"] if r["wall"] else 0))
+        lines.append("")
+    lines += ["## Targets", ""] + check_targets(results)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def check_targets(results):
+    out = []
+
+    def find(**kw):
+        return [r for r in results if all(r.get(k) == v for k, v in kw.items())]
+
+    for r in find(workload="count", kind="sqlite-okta"):
+        info = r["info"]
+        want = math.ceil((info["users"] - info["deprovisioned"]) / 200) + math.ceil(info["deprovisioned"] / 200)
+        out.append("- List requests, %d users: %d made, ceil(rows / 200) per listing = %d: %s" % (
+            r["users"], r["requests"], want, "met" if r["requests"] == want else "NOT met"))
+    for r in find(kind="sqlite-okta"):
+        if r["latency"] and r["workload"] in ("factors", "join"):
+            bound = 1.5 * r["requests"] * r["latency"] / 1000.0 / CONCURRENCY
+            out.append("- Fan-out wall time, %s, %d users, %d ms: %.1f s; 1.5 x requests x latency / concurrency "
+                       "= %.1f s: %s" % (r["workload"], r["users"], r["latency"], r["wall"], bound,
+                                         "met" if r["wall"] <= bound else "NOT met"))
+    for r in find(workload="columns", kind="sqlite-okta", latency=0):
+        if r["opts"].get("cache") == "off":
+            continue
+        peer = find(workload="columns", kind="node-sdk", latency=0, users=r["users"])
+        if peer:
+            ours, theirs = r["cpu"] / r["users"] * 10000, peer[0]["cpu"] / r["users"] * 10000
+            out.append("- Client CPU per 10,000 users listed (every column), %d users: %.3f s vs the Node SDK's "
+                       "%.3f s (%.1fx less; target 5x): %s" % (r["users"], ours, theirs, theirs / ours if ours else 0,
+                                                               "met" if ours * 5 <= theirs else "NOT met"))
+    for r in find(workload="columns", kind="sqlite-okta", users=100000):
+        limit = 64 if r["opts"].get("cache") == "off" else 64 + 64 + 16
+        what = "cache off, target 64 MiB" if r["opts"].get("cache") == "off" else \
+            "cache on (64 MiB budget), target budget + 64 MiB"
+        out.append("- Peak RSS, 100,000-user scan, %d ms, %s: %.1f MiB: %s" % (
+            r["latency"], what, r["rss"], "met" if r["rss"] <= limit else "NOT met"))
+    for r in find(workload="graph", kind="sqlite-okta", latency=0):
+        info = r["info"]
+        j1 = info["users"] / 200 + 2 * info["users"] + info["apps"] + 2 * info["apps"]
+        out.append("- Whole graph requests, %d users: %d; JupiterOne's N/200 + 2N + A + 2A = %d (%.0f%%)" % (
+            r["users"], r["requests"], j1, 100.0 * r["requests"] / j1))
+    return out
+
+
+if __name__ == "__main__":
+    main()
