@@ -30,7 +30,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c
 UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c
 
-.PHONY: all bench docs test test-unit test-sql test-asan test-valgrind demo clean
+.PHONY: all bench docs fuzz test test-tsan test-unit test-sql test-asan test-valgrind demo clean
 
 all: $(BUILD)/okta.so
 
@@ -47,8 +47,34 @@ $(BUILD)/unit: tests/unit/unit.c $(UNIT_DEP) $(HDR)
 
 test: test-unit test-sql
 
-test-unit: $(BUILD)/unit
+# Fuzz targets: libFuzzer with clang (make fuzz), replayed over their corpus
+# (seeds and kept crashers) by make test with any compiler.
+FUZZ_TARGETS := link filter json config
+FUZZ_LIBSRC  := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c ext/config.c ext/yaml.c vtab/values.c \
+                tests/fuzz/common.c
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_LIBSRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_LIBSRC) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(XCFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBSRC) $(LIBS)
+
+fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/work-$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(BUILD)/fuzz/work-$$t tests/fuzz/corpus/$$t 2>&1 | \
+	    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+	  if ls $(BUILD)/fuzz/crash-$$t-* >/dev/null 2>&1; then echo "fuzz $$t: crash, see $(BUILD)/fuzz/"; exit 1; fi; \
+	done
+
+test-unit: $(BUILD)/unit $(addprefix $(BUILD)/fuzz/replay_,$(FUZZ_TARGETS))
 	$(BUILD)/unit
+	@for t in $(FUZZ_TARGETS); do printf "fuzz corpus %s: " $$t; $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t/* || exit 1; done
 
 test-sql: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) -m pytest -q tests
@@ -57,12 +83,20 @@ test-asan:
 	$(MAKE) BUILD=build/asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" build/asan/okta.so build/asan/unit
 	ASAN_OPTIONS=detect_leaks=1 build/asan/unit
+	$(MAKE) BUILD=build/asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" $(addprefix build/asan/fuzz/replay_,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do ASAN_OPTIONS=detect_leaks=1 build/asan/fuzz/replay_$$t tests/fuzz/corpus/$$t/* || exit 1; done
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  OKTA_EXT=$(abspath build/asan/okta) $(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 test-valgrind: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/valgrind_run.py
+
+test-tsan:
+	$(MAKE) BUILD=build/tsan CC=gcc CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" build/tsan/okta.so
+	gcc -O1 -g -fsanitize=thread -o build/tsan/threads tests/threads.c -lsqlite3 -lpthread
+	$(PYTHON) tests/tsan_run.py build/tsan/threads $(abspath build/tsan/okta)
 
 demo: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) sh tests/demo.sh

@@ -144,8 +144,6 @@ void okta_config_clear(okta_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
 }
 
-char *okta_yaml_load(okta_config *cfg, const char *path, int source);
-
 /* Resolves every source into cfg. */
 char *okta_config_load(okta_config *cfg, const okta_override *sql) {
   char *err = NULL;

@@ -74,6 +74,10 @@ char *okta_setting_check(int key, const char *value, const char *source);
 ** malloc'd error that names the variable or file and key to fix. */
 char *okta_config_load(okta_config *cfg, const okta_override *sql);
 void okta_config_clear(okta_config *cfg);
+/* okta.yaml loading (yaml.c); NULL on success. */
+char *okta_yaml_load(okta_config *cfg, const char *path, int source);
+#include <stdio.h>
+char *okta_yaml_load_stream(okta_config *cfg, FILE *f, const char *path, int source);
 
 const char *okta_config_str(const okta_config *cfg, int key);
 long okta_config_int(const okta_config *cfg, int key);

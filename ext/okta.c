@@ -436,7 +436,9 @@ __declspec(dllexport)
 __attribute__((visibility("default")))
 #endif
 int sqlite3_okta_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
-  SQLITE_EXTENSION_INIT2(pApi);
+  /* Every load would store the same API pointer again, racing with other
+  ** connections' threads reading it: store it only when it changes. */
+  if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
   okta_ctx *ctx = calloc(1, sizeof(*ctx));
   if (!ctx) return SQLITE_NOMEM;
   ctx->db = db;

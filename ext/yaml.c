@@ -91,13 +91,18 @@ char *okta_yaml_load(okta_config *cfg, const char *path, int source) {
     okta_buf_printf(&e, "%s: cannot read: %s", path, strerror(errno));
     return okta_buf_take(&e);
   }
+  char *err = okta_yaml_load_stream(cfg, f, path, source);
+  fclose(f);
+  return err;
+}
+
+/* Loads okta.yaml text from an open stream (path names it in errors). */
+char *okta_yaml_load_stream(okta_config *cfg, FILE *f, const char *path, int source) {
+  okta_buf e = {0};
   yaml_parser_t parser;
   yaml_document_t doc;
   char *err = NULL;
-  if (!yaml_parser_initialize(&parser)) {
-    fclose(f);
-    return okta_strdup("out of memory reading okta.yaml");
-  }
+  if (!yaml_parser_initialize(&parser)) return okta_strdup("out of memory reading okta.yaml");
   yaml_parser_set_input_file(&parser, f);
   if (!yaml_parser_load(&parser, &doc)) {
     okta_buf_printf(&e, "%s: malformed YAML at line %lu: %s", path,
@@ -120,6 +125,5 @@ char *okta_yaml_load(okta_config *cfg, const char *path, int source) {
   }
   okta_buf_free(&e);
   yaml_parser_delete(&parser);
-  fclose(f);
   return err;
 }

@@ -30,6 +30,8 @@ extern const okta_source okta_apps_all;
 
 /* Derived values (values.c). */
 void okta_value_redacted(sqlite3_context *ctx, const cJSON *v);
+cJSON *okta_json_redacted(const cJSON *v);
+int okta_secret_key(const char *key);
 void okta_col_aws_account(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_settings(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);

@@ -53,7 +53,7 @@ const cJSON *okta_json_path(const cJSON *item, const char *path) {
 /* 1 when a key names a secret: its value must never reach SQL. Compared
 ** without case or underscores; "token" only at the end (accessToken, not
 ** token_endpoint_auth_method). */
-static int secret_key(const char *k) {
+int okta_secret_key(const char *k) {
   static const char *const words[] = {"secret", "password", "privatekey", "accesskey", "apikey", "sharedkey",
                                       "passphrase"};
   char low[64];
@@ -73,7 +73,7 @@ static int secret_key(const char *k) {
 ** Flags such as revealPassword: true are not secrets and stay. */
 static void redact(cJSON *v, int inside_secret) {
   for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
-    int secret = inside_secret || (c->string && secret_key(c->string));
+    int secret = inside_secret || (c->string && okta_secret_key(c->string));
     if (cJSON_IsString(c) && secret) {
       char *copy = c->valuestring;
       c->valuestring = NULL;
@@ -87,18 +87,24 @@ static void redact(cJSON *v, int inside_secret) {
   }
 }
 
+/* A copy of v with secret values replaced by "(redacted)" (NULL on OOM). */
+cJSON *okta_json_redacted(const cJSON *v) {
+  cJSON *copy = cJSON_Duplicate(v, 1);
+  if (copy) redact(copy, 0);
+  return copy;
+}
+
 /* Returns v as JSON with secret values replaced by "(redacted)". */
 void okta_value_redacted(sqlite3_context *ctx, const cJSON *v) {
   if (!v || cJSON_IsNull(v)) {
     sqlite3_result_null(ctx);
     return;
   }
-  cJSON *copy = cJSON_Duplicate(v, 1);
+  cJSON *copy = okta_json_redacted(v);
   if (!copy) {
     sqlite3_result_error_nomem(ctx);
     return;
   }
-  redact(copy, 0);
   okta_result_json(ctx, copy);
   cJSON_Delete(copy);
 }

@@ -677,8 +677,9 @@ class Fault:
       deep          200 with JSON nested "depth" levels
       big           200 with a body of "mb" MiB
       types         200 with every value replaced by one of the wrong type
-      foreign_next  a next link to another origin
+      foreign_next  a next link to another origin ("target": its origin)
       loop_next     a next link back to the page just served
+      redirect      a 302 to "target" + the same path
     """
 
     def __init__(self, spec):
@@ -848,11 +849,17 @@ class Handler(BaseHTTPRequestHandler):
             n = int(f.get("mb", 2) * 1024)
             return 200, '[{"id":"big","pad":"' + filler * n + '"}]', headers
         if kind == "types":
-            return 200, json.dumps(wrong_types(json.loads(body))), headers
+            doc = json.loads(body)
+            doc = [wrong_types(x) for x in doc] if isinstance(doc, list) else wrong_types(doc)
+            return 200, json.dumps(doc), headers
+        if kind == "redirect":
+            headers["Location"] = f.get("target", "http://evil.example.com") + req.path
+            return f.get("status", 302), "", headers
         if kind in ("foreign_next", "loop_next"):
             if kind == "foreign_next":
                 port = req.headers.get("Host", "x:1").rsplit(":", 1)[-1]
-                nxt = "http://evil.example.com:%s%s?after=zzz&limit=200" % (port, req.path)
+                base = f.get("target", "http://evil.example.com:%s" % port)
+                nxt = "%s%s?after=zzz&limit=200" % (base, req.path)
             else:
                 qs = urllib.parse.urlencode(req.query_list)
                 nxt = "%s%s%s" % (req.base_url, req.path, "?" + qs if qs else "")
@@ -945,10 +952,19 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
+    def handle_error(self, request, client_address):
+        pass  # a client that drops the connection (or fails TLS) is not our problem
 
-def make_server(port=0, users=2000, seed=7, host="127.0.0.1"):
+
+def make_server(port=0, users=2000, seed=7, host="127.0.0.1", tls_cert=None, tls_key=None):
     srv = Server((host, port), Handler)
     srv.fake = Fake(users, seed)
+    if tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls_cert, tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.tls = True
     return srv
 
 
@@ -959,8 +975,10 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--port-file", help="write the chosen port here once listening")
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="and this key")
     args = ap.parse_args()
-    srv = make_server(args.port, args.users, args.seed)
+    srv = make_server(args.port, args.users, args.seed, tls_cert=args.tls_cert, tls_key=args.tls_key)
     srv.fake.config["latency_ms"] = args.latency_ms
     port = srv.server_address[1]
     if args.port_file:
