@@ -13,12 +13,12 @@ PYTHON  ?= /usr/bin/python3
 SQLITE3 ?= sqlite3
 BUILD   ?= build
 
-PKGS    := libcurl libcjson yaml-0.1
+PKGS    := libcurl libcjson yaml-0.1 libcrypto
 CFLAGS  ?= -O2 -g
 # Flags the build needs whatever CFLAGS says (make CFLAGS=... keeps them).
 XCFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers -fPIC \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcjson -lyaml) -lm -lpthread
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcjson -lyaml -lcrypto) -lm -lpthread
 
 EXT_SRC  := $(wildcard ext/*.c)
 VTAB_SRC := $(wildcard vtab/*.c)
@@ -28,7 +28,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 
 # Runtime parts without SQLite, for the C unit tests.
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c
-UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c
+UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c ext/jwt.c
 
 .PHONY: all bench docs fuzz test test-tsan test-unit test-sql test-asan test-valgrind demo clean
 

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define CACHE_BUCKETS 8192
 #define POOL_MAX 80
@@ -76,6 +77,7 @@ struct okta_client {
   void *tick_arg;
   double last_tick;
   okta_auth_fn auth;
+  okta_auth_retry_fn auth_retry;
   void *auth_arg;
   unsigned rnd;
 };
@@ -318,8 +320,9 @@ void okta_client_set_tick(okta_client *c, okta_tick_fn fn, void *arg) {
   c->tick = fn;
   c->tick_arg = arg;
 }
-void okta_client_set_auth(okta_client *c, okta_auth_fn fn, void *arg) {
+void okta_client_set_auth(okta_client *c, okta_auth_fn fn, okta_auth_retry_fn retry, void *arg) {
   c->auth = fn;
+  c->auth_retry = retry;
   c->auth_arg = arg;
 }
 const okta_config *okta_client_config(okta_client *c) { return c->cfg; }
@@ -592,9 +595,25 @@ static void easy_put(okta_client *c, CURL *e) {
 }
 
 /* Sets the request up on an easy handle and hands it to the multi handle. */
-static int transfer_start(okta_client *c, okta_request *r, double now) {
+/* Adds each line of text (newline-separated) to a header list. */
+static struct curl_slist *add_header_lines(struct curl_slist *list, const char *text) {
+  for (const char *line = text; line && *line;) {
+    const char *nl = strchr(line, '\n');
+    size_t n = nl ? (size_t)(nl - line) : strlen(line);
+    if (n) {
+      char *one = okta_strndup(line, n);
+      if (one) list = curl_slist_append(list, one);
+      free(one);
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  return list;
+}
+
+/* Sets the request up on an easy handle; in_multi hands it to the multi
+** handle (otherwise the caller performs it alone). */
+static int transfer_start(okta_client *c, okta_request *r, double now, int in_multi) {
   CURL *e = easy_get(c);
-  okta_buf hdr = {0};
   if (!e) {
     r->error = okta_strdup("could not create a libcurl handle");
     r->state = REQ_DONE;
@@ -603,10 +622,10 @@ static int transfer_start(okta_client *c, okta_request *r, double now) {
   response_reset(r);
   r->too_large = 0;
   r->max_body = c->max_body;
-  struct curl_slist *list = NULL;
-  list = curl_slist_append(list, "Accept: application/json");
+  struct curl_slist *list = curl_slist_append(NULL, "Accept: application/json");
   if (r->flags & REQ_POST_FORM) list = curl_slist_append(list, "Content-Type: application/x-www-form-urlencoded");
   if (!(r->flags & REQ_NO_AUTH) && c->auth) {
+    okta_buf hdr = {0};
     char *err = c->auth(c->auth_arg, c, r, &hdr);
     if (err) {
       curl_slist_free_all(list);
@@ -616,15 +635,10 @@ static int transfer_start(okta_client *c, okta_request *r, double now) {
       r->state = REQ_DONE;
       return -1;
     }
-    /* hdr holds one header per line */
-    for (char *line = hdr.p, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-      nl = strchr(line, '\n');
-      if (nl) *nl = 0;
-      if (*line) list = curl_slist_append(list, line);
-      if (!nl) break;
-    }
+    list = add_header_lines(list, hdr.p);
     okta_buf_free(&hdr);
   }
+  list = add_header_lines(list, r->extra_headers);
   if (r->attempts > 0) {
     char line[200];
     if (r->retry_for) {
@@ -656,7 +670,7 @@ static int transfer_start(okta_client *c, okta_request *r, double now) {
     if (timeout_ms < 1) timeout_ms = 1;
   }
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-  if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+  if (in_multi && curl_multi_add_handle(c->multi, e) != CURLM_OK) {
     curl_slist_free_all(list);
     r->headers = NULL;
     r->easy = NULL;
@@ -668,30 +682,35 @@ static int transfer_start(okta_client *c, okta_request *r, double now) {
   r->state = REQ_RUNNING;
   r->started = now;
   r->attempts++;
-  c->running++;
   if (r->ep) {
     r->ep->requests++;
-    r->ep->inflight++;
     if (r->attempts > 1) r->ep->retries++;
   }
-  r->counted_inflight = 1;
-  if (c->trace) fprintf(stderr, "okta: trace: start GET %s\n", r->url);
+  if (in_multi) {
+    c->running++;
+    if (r->ep) r->ep->inflight++;
+    r->counted_inflight = 1;
+  }
+  if (c->trace)
+    fprintf(stderr, "okta: trace: start %s %s\n", (r->flags & REQ_POST_FORM) ? "POST" : "GET", r->url);
   return 0;
 }
 
 /* Detaches a finished or cancelled transfer from its easy handle. */
 static void transfer_end(okta_client *c, okta_request *r) {
   if (!r->easy) return;
-  curl_multi_remove_handle(c->multi, r->easy);
+  if (r->counted_inflight) {
+    curl_multi_remove_handle(c->multi, r->easy);
+    c->running--;
+    if (r->ep) r->ep->inflight--;
+    r->counted_inflight = 0;
+  }
   curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, NULL);
   easy_put(c, r->easy);
   curl_slist_free_all(r->headers);
   r->headers = NULL;
   r->easy = NULL;
-  c->running--;
-  if (r->counted_inflight && r->ep) r->ep->inflight--;
-  r->counted_inflight = 0;
 }
 
 /* True when the endpoint's budget allows one more request now. */
@@ -712,7 +731,7 @@ static void start_ready(okta_client *c) {
     if (r->not_before > now) continue;
     if (!budget_allows(c, r->ep, now)) continue;
     queue_remove(c, r);
-    transfer_start(c, r, now);
+    transfer_start(c, r, now, 1);
   }
 }
 
@@ -811,6 +830,12 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
     return;
   }
   note_rate_limit(r->ep, r, now);
+  if (r->status == 401 && c->auth_retry && !(r->flags & REQ_NO_AUTH) && r->auth_retries < 2 &&
+      c->auth_retry(c->auth_arg, r)) {
+    r->auth_retries++;
+    queue_push(c, r, 1);
+    return;
+  }
   if (r->status == 429) {
     if (r->ep) r->ep->rate_limited++;
     if (r->rl_seen && r->rl_limit == 0) {
@@ -889,6 +914,23 @@ static int next_wake_ms(okta_client *c, int cap) {
   return ms < 0 ? 0 : ms > cap ? cap : ms;
 }
 
+/* Runs one request to completion on its own (see http.h). */
+void okta_client_perform(okta_client *c, okta_request *r) {
+  r->ep = endpoint_get(c, r->endpoint);
+  for (;;) {
+    if (transfer_start(c, r, okta_now_mono(), 0)) return; /* r->error is set */
+    transfer_done(c, r, curl_easy_perform(r->easy));
+    if (r->state == REQ_DONE) return;
+    /* retry_or_fail queued it again: wait for its time, then go again. */
+    queue_remove(c, r);
+    double wait = r->not_before - okta_now_mono();
+    if (wait > 0) {
+      struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
 /* One non-blocking round of the transfer loop. */
 void okta_client_poll(okta_client *c) {
   if (!c->queue_head && !c->running) return;
@@ -950,6 +992,7 @@ void okta_request_free(okta_client *c, okta_request *r) {
   free(r->url);
   free(r->endpoint);
   free(r->post_body);
+  free(r->extra_headers);
   free(r->next_url);
   free(r->request_id);
   free(r->www_authenticate);

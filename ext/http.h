@@ -33,6 +33,7 @@ typedef struct okta_request {
   char *url;          /* absolute URL on the org's origin */
   char *endpoint;     /* path template, e.g. /api/v1/users/{id}/roles */
   char *post_body;    /* REQ_POST_FORM only */
+  char *extra_headers; /* more header lines, newline-separated */
   unsigned flags;
 
   /* Outcome, valid once state is REQ_DONE. */
@@ -64,6 +65,7 @@ typedef struct okta_request {
   int64_t rl_limit, rl_remaining, rl_reset, date;
   int rl_seen;
   int counted_inflight;
+  int auth_retries;   /* retries granted by the auth module (401 renewal) */
   int too_large;
   size_t max_body;
   char curl_error[256];
@@ -90,12 +92,18 @@ typedef void (*okta_tick_fn)(void *arg, okta_client *c);
 /* Produces the Authorization (and DPoP) headers of a request; returns an
 ** error message (malloc'd) or NULL. Set by the auth module. */
 typedef char *(*okta_auth_fn)(void *arg, okta_client *c, okta_request *r, okta_buf *headers);
+/* Called on a 401: returns 1 when the request should be tried again at
+** once (a token renewed, a DPoP nonce learned). */
+typedef int (*okta_auth_retry_fn)(void *arg, okta_request *r);
 
 okta_client *okta_client_new(const okta_config *cfg, char **err);
 void okta_client_free(okta_client *c);
 void okta_client_set_interrupt(okta_client *c, okta_interrupt_fn fn, void *arg);
 void okta_client_set_tick(okta_client *c, okta_tick_fn fn, void *arg);
-void okta_client_set_auth(okta_client *c, okta_auth_fn fn, void *arg);
+void okta_client_set_auth(okta_client *c, okta_auth_fn fn, okta_auth_retry_fn retry, void *arg);
+/* Performs r (a POST, typically to the token endpoint) right away, with
+** the client's TLS settings and retries on 5xx and transport errors. */
+void okta_client_perform(okta_client *c, okta_request *r);
 const okta_config *okta_client_config(okta_client *c);
 
 /* Creates a GET request for url (absolute, or a path on the org). */

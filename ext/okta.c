@@ -22,6 +22,7 @@
 ** This file holds the entry point, the per-connection context (ctx.h) and
 ** the SQL functions. Registration is driven by the static tables at the end.
 */
+#include "auth.h"
 #include "ctx.h"
 #include "../vtab/table.h"
 
@@ -43,6 +44,7 @@ struct okta_ctx {
   okta_override *overrides; /* newest first */
   okta_config cfg;
   okta_client *client;
+  okta_auth *auth;
   okta_warning *warnings;
   int nwarnings;
   double last_interrupt_check;
@@ -56,7 +58,6 @@ struct okta_ctx {
 };
 
 int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
-char *okta_auth_headers(void *arg, okta_client *c, okta_request *r, okta_buf *headers);
 int okta_register_extra_modules(sqlite3 *db, okta_ctx *ctx);
 void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
@@ -68,6 +69,8 @@ void okta_ctx_ref(okta_ctx *ctx) { ctx->refs++; }
 static void ctx_reset_client(okta_ctx *ctx) {
   okta_client_free(ctx->client);
   ctx->client = NULL;
+  okta_auth_free(ctx->auth);
+  ctx->auth = NULL;
   okta_config_clear(&ctx->cfg);
 }
 
@@ -127,15 +130,23 @@ okta_client *okta_ctx_client(okta_ctx *ctx, char **err) {
     okta_config_clear(&ctx->cfg);
     return NULL;
   }
-  ctx->client = okta_client_new(&ctx->cfg, err);
+  char *aerr = NULL;
+  ctx->auth = okta_auth_new(&ctx->cfg, &aerr);
+  ctx->client = ctx->auth ? okta_client_new(&ctx->cfg, err) : NULL;
   if (!ctx->client) {
-    okta_config_clear(&ctx->cfg);
+    if (aerr) {
+      okta_buf b = {0};
+      okta_buf_printf(&b, "okta: %s", aerr);
+      free(aerr);
+      *err = okta_buf_take(&b);
+    }
+    ctx_reset_client(ctx);
     if (!*err) *err = okta_strdup("out of memory");
     return NULL;
   }
   okta_client_set_interrupt(ctx->client, ctx_interrupted, ctx);
   okta_client_set_tick(ctx->client, ctx_tick, ctx);
-  okta_client_set_auth(ctx->client, okta_auth_headers, ctx);
+  okta_client_set_auth(ctx->client, okta_auth_headers, okta_auth_retry, ctx->auth);
   const char *pm = okta_config_str(&ctx->cfg, CFG_PROGRESS);
   ctx->progress_mode = !pm || strcasecmp(pm, "auto") == 0 ? -1 : strcasecmp(pm, "on") == 0;
   return ctx->client;

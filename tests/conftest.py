@@ -74,11 +74,11 @@ def start_fake(users=N_USERS, seed=SEED, extra=(), scheme="http", host="127.0.0.
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "fakeorg", "server.py"), "--port", "0",
                              "--users", str(users), "--seed", str(seed), "--port-file", port_file, *extra],
                             stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        if os.path.exists(port_file):
-            break
-        if proc.poll() is not None:
-            raise RuntimeError("fake org exited")
+    deadline = time.time() + 900  # a 100,000-user org takes a while to build
+    while not os.path.exists(port_file):
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("the fake org did not start")
         time.sleep(0.05)
     with open(port_file) as f:
         port = int(f.read())

@@ -156,7 +156,7 @@ def main():
         finally:
             fake.proc.terminate()
             fake.proc.wait()
-    write_results(args.out, results)
+        write_results(args.out, results)  # after each size: a long run keeps what it measured
 
 
 def write_results(path, results):
@@ -186,7 +186,6 @@ def write_results(path, results):
     lines += ["## Targets", ""] + check_targets(results)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
 
 
 def check_targets(results):

@@ -38,6 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expr  # noqa: E402
 import fixture  # noqa: E402
+import oauth  # noqa: E402
 
 DEFAULT_TOKEN = "00fake-okta-token-0123456789abcdefghijkl"
 
@@ -132,6 +133,7 @@ class Fake:
             self.cache = {}
             self.json_cache = {}
             self.keys_cache = {}
+            self.oauth = None
 
     def rebuild(self, n_users=None, seed=None, version=None):
         self.n_users = n_users or self.n_users
@@ -781,13 +783,27 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if method_not_allowed(req):
                 raise HttpError(405)
-            hook = getattr(self.server, "auth_hook", None)
-            if hook:
-                hook(fake, req, self.headers)
-            else:
-                auth = self.headers.get("Authorization", "")
+            if req.path == "/oauth2/v1/token" and req.method == "POST":
+                if not fake.oauth:
+                    raise HttpError(401, body=json.dumps({"error": "invalid_client",
+                                                          "error_description": "No service app is configured."}))
+                st, body, extra = fake.oauth.token_endpoint(oauth.parse_form(req.body), self.headers,
+                                                            req.base_url + req.path)
+                headers.update(extra)
+                entry["status"] = st
+                self.send(st, body, headers)
+                return
+            auth = self.headers.get("Authorization", "")
+            if auth.startswith("SSWS "):
                 if auth != "SSWS " + cfg["token"]:
                     raise HttpError(401)
+            elif fake.oauth:
+                denied = fake.oauth.check_api(auth, self.headers, req.method, req.base_url + self.path, req.path)
+                if denied:
+                    st, body, extra = denied
+                    raise HttpError(st, headers=extra, body=body)
+            else:
+                raise HttpError(401)
             if cfg["concurrency_limit"] and inflight > cfg["concurrency_limit"]:
                 raise HttpError(429, headers={"X-Rate-Limit-Limit": "0", "X-Rate-Limit-Remaining": "0",
                                               "X-Rate-Limit-Reset": str(int(time.time()) + 1)})
@@ -915,6 +931,12 @@ class Handler(BaseHTTPRequestHandler):
             fake.config.update(json.loads(body or b"{}"))
             with fake.lock:
                 fake.cache = {}
+        elif path == "/__fake/oauth":
+            spec = json.loads(body or b"{}")
+            fake.oauth = oauth.OAuth(spec) if spec else None
+        elif path == "/__fake/oauth/revoke":
+            if fake.oauth:
+                fake.oauth.tokens.clear()
         elif path == "/__fake/faults":
             specs = json.loads(body or b"[]")
             with fake.lock:
