@@ -166,9 +166,14 @@ void okta_ctx_warn(okta_ctx *ctx, const char *source, const char *fmt, ...) {
   vsnprintf(tmp, sizeof(tmp), fmt, ap);
   va_end(ap);
   okta_buf_puts(&b, tmp);
+  /* The same warning again (only its request id differs) counts up. */
+  const char *msg = b.p ? b.p : "";
+  const char *rid = strstr(msg, " (request ");
+  size_t cmp_len = rid ? (size_t)(rid - msg) : strlen(msg);
   okta_warning **pp = &ctx->warnings;
   for (; *pp; pp = &(*pp)->next) {
-    if (strcmp((*pp)->source, source) == 0 && strcmp((*pp)->message, b.p ? b.p : "") == 0) {
+    if (strcmp((*pp)->source, source) == 0 && strncmp((*pp)->message, msg, cmp_len) == 0 &&
+        ((*pp)->message[cmp_len] == 0 || strncmp((*pp)->message + cmp_len, " (request ", 10) == 0)) {
       (*pp)->count++;
       (*pp)->at = okta_now_wall();
       okta_buf_free(&b);
@@ -214,7 +219,6 @@ static int progress_enabled(okta_ctx *ctx) {
 static void progress_draw(okta_ctx *ctx) {
   if (!ctx->client || !ctx->progress_table || !progress_enabled(ctx)) return;
   double now = okta_now_mono();
-  if (ctx->progress_start == 0) ctx->progress_start = now;
   if (now - ctx->progress_start < 1.0) return;
   long requests = 0;
   for (okta_endpoint *e = okta_client_endpoints(ctx->client); e; e = e->next) requests += e->requests;
@@ -232,11 +236,11 @@ static void ctx_tick(void *arg, okta_client *c) {
   progress_draw(arg);
 }
 
+/* Notes the rows a scan has produced; the clock starts at the first scan
+** of the statement, so a line appears only for work that takes a while. */
 void okta_ctx_progress_rows(okta_ctx *ctx, const char *table, long rows) {
-  if (ctx->progress_table != table) {
-    ctx->progress_table = table;
-    ctx->progress_start = okta_now_mono();
-  }
+  if (ctx->progress_start == 0) ctx->progress_start = okta_now_mono();
+  ctx->progress_table = table;
   ctx->progress_rows = rows;
   progress_draw(ctx);
 }

@@ -31,4 +31,4 @@ SELECT company_name,
        support_expiration
   FROM okta_org;
 
-SELECT value->>'source' AS source, value->>'message' AS warning FROM json_each(okta_warnings());
+SELECT source, message AS warning FROM okta_warnings;

@@ -83,4 +83,4 @@ SELECT finding, login, person, application, assignment_status, aws_role, path
 SELECT person, login, user_status, application, aws_role, path
   FROM ea_access ORDER BY person, login, application, aws_role, path LIMIT coalesce(@limit, -1);
 
-SELECT value->>'source' AS source, value->>'message' AS warning FROM json_each(okta_warnings());
+SELECT source, message AS warning FROM okta_warnings;

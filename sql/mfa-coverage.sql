@@ -30,4 +30,4 @@ SELECT u.login, coalesce(u.user_type, '') AS user_type, u.last_login,
  WHERE NOT EXISTS (SELECT 1 FROM mfa_factors f WHERE f.user_id = u.id AND f.status = 'ACTIVE')
  ORDER BY u.login LIMIT coalesce(@limit, -1);
 
-SELECT value->>'source' AS source, value->>'message' AS warning FROM json_each(okta_warnings());
+SELECT source, message AS warning FROM okta_warnings;

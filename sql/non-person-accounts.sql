@@ -13,4 +13,4 @@ SELECT e.properties->>'login' AS login, e.properties->>'userType' AS user_type, 
  WHERE e.type = 'okta_user' AND e.key NOT IN (SELECT from_key FROM persons)
  ORDER BY login;
 
-SELECT value->>'source' AS source, value->>'message' AS warning FROM json_each(okta_warnings());
+SELECT source, message AS warning FROM okta_warnings;

@@ -20,4 +20,4 @@ SELECT r.name AS rule, g.name AS target_group, m.login, m.status
    AND m.user_id NOT IN (SELECT value FROM json_each(r.excluded_user_ids))
  ORDER BY r.name, g.name, m.login LIMIT coalesce(@limit, -1);
 
-SELECT value->>'source' AS source, value->>'message' AS warning FROM json_each(okta_warnings());
+SELECT source, message AS warning FROM okta_warnings;

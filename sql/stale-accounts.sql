@@ -18,4 +18,4 @@ SELECT login, status, created,
  WHERE activated IS NULL AND status IN ('STAGED', 'PROVISIONED')
  ORDER BY created, login LIMIT coalesce(@limit, -1);
 
-SELECT value->>'source' AS source, value->>'message' AS warning FROM json_each(okta_warnings());
+SELECT source, message AS warning FROM okta_warnings;

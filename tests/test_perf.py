@@ -133,3 +133,47 @@ def test_id_in_is_one_request_per_chunk_for_groups_and_apps(db, fake, truth):
     got = rows(db, "SELECT id FROM okta_applications WHERE id IN (%s)" % ",".join("?" * len(aids)), *aids)
     assert sorted(r[0] for r in got) == sorted(aids)
     assert len(fake.requests()) == 1
+
+
+def test_stats_table(db, fake, truth):
+    rows(db, "SELECT count(*) FROM okta_users")
+    rows(db, "SELECT count(*) FROM okta_users")  # served from the cache
+    fake.faults({"path": "/factors$", "kind": "status", "status": 503, "times": 2})
+    ids = list(truth.factors)[:5]
+    rows(db, "SELECT count(*) FROM okta_user_factors WHERE user_id IN (%s)" % ",".join("?" * 5), *ids)
+    stats = {r[0]: r[1:] for r in rows(db, "SELECT * FROM okta_stats")}
+    users = stats["/api/v1/users"]
+    deprov = sum(1 for u in truth.users if u["status"] == "DEPROVISIONED")
+    pages = math.ceil((len(truth.users) - deprov) / 200) + math.ceil(deprov / 200)
+    assert users[0] == pages and users[1] == 0 and users[4] > 100000  # requests, retries, bytes
+    assert users[5] == pages and users[6] == pages  # cache hits, misses
+    f = stats["/api/v1/users/{key}/factors"]
+    assert f[0] == 7 and f[1] == 2 and f[7] == 0  # 5 + 2 retries, no failure
+    assert [d[1] for d in db.execute("SELECT * FROM okta_stats LIMIT 0").description] != []
+    assert [d[0] for d in db.execute("SELECT * FROM okta_stats LIMIT 0").description] == [
+        "endpoint", "requests", "retries", "rate_limited", "waited_seconds", "bytes", "cache_hits", "cache_misses",
+        "errors"]
+
+
+def test_warnings_table(db, fake):
+    fake.config(rules_disabled=True)
+    rows(db, "SELECT * FROM okta_group_rules")
+    rows(db, "SELECT * FROM okta_group_rules WHERE 1")
+    w = rows(db, "SELECT source, count, message FROM okta_warnings")
+    assert len(w) == 1 and w[0][0] == "okta_group_rules" and w[0][1] == 2  # one warning, seen twice
+    assert w[0][2].startswith("group rules are not available in this org (skipped)")
+
+
+def test_progress_on_stderr(fake, tmp_path):
+    import os
+    import subprocess
+    from conftest import EXT
+    fake.config(latency_ms=150)
+    env = dict(os.environ, OKTA_CLIENT_ORGURL=fake.url, OKTA_CLIENT_TOKEN=fake.token)
+    for mode, want in (("on", True), ("off", False), ("auto", False)):  # auto: stderr is not a terminal
+        env["OKTA_SQLITE_PROGRESS"] = mode
+        p = subprocess.run(["sqlite3", ":memory:", "-cmd", ".load " + EXT, "SELECT count(*) FROM okta_users"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert p.stdout.strip() == "2000"
+        assert ("okta: okta_users: " in p.stderr and " rows, " in p.stderr and " in flight" in p.stderr) == want, \
+            (mode, p.stderr)

@@ -646,7 +646,7 @@ static int cursor_advance(okta_cursor *cur) {
           cur->rowid++;
           cur->emitted++;
           if ((cur->emitted & 31) == 0) okta_client_poll(cur->cli);
-          if ((cur->emitted & 1023) == 0) okta_ctx_progress_rows(vt->ctx, vt->t->name, (long)cur->emitted);
+          if ((cur->emitted & 255) == 0) okta_ctx_progress_rows(vt->ctx, vt->t->name, (long)cur->emitted);
           return SQLITE_OK;
         }
       } else if (rc == 0) {
@@ -1114,6 +1114,7 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
   }
   cur->route_idx = idxNum;
   cur->route = &t->routes[idxNum];
+  okta_ctx_progress_rows(vt->ctx, t->name, 0);
   cur->want = -1;
   cur->page_size = 0;
   okta_buf filter = {0}, search = {0};

@@ -28,6 +28,11 @@ const okta_table *const okta_table_list[] = {
 const int okta_table_count = COUNT(okta_table_list);
 
 int okta_register_graph(sqlite3 *db, struct okta_ctx *ctx);
+int okta_register_stats(sqlite3 *db, struct okta_ctx *ctx);
 
-/* Modules that are not descriptor-driven: the access graph. */
-int okta_register_extra_modules(sqlite3 *db, struct okta_ctx *ctx) { return okta_register_graph(db, ctx); }
+/* Modules that are not descriptor-driven: the access graph, and what the
+** connection did (okta_stats, okta_warnings). */
+int okta_register_extra_modules(sqlite3 *db, struct okta_ctx *ctx) {
+  int rc = okta_register_graph(db, ctx);
+  return rc == SQLITE_OK ? okta_register_stats(db, ctx) : rc;
+}
