@@ -30,7 +30,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c
 UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c ext/jwt.c
 
-.PHONY: all bench docs fuzz test test-tsan test-unit test-sql test-asan test-valgrind demo clean
+.PHONY: all bench docs evidence fuzz install static test test-tsan test-unit test-sql test-asan test-valgrind demo clean
 
 all: $(BUILD)/okta.so
 
@@ -76,8 +76,9 @@ test-unit: $(BUILD)/unit $(addprefix $(BUILD)/fuzz/replay_,$(FUZZ_TARGETS))
 	$(BUILD)/unit
 	@for t in $(FUZZ_TARGETS); do printf "fuzz corpus %s: " $$t; $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t/* || exit 1; done
 
-test-sql: $(BUILD)/okta.so
+test-sql: $(BUILD)/okta.so $(BUILD)/okta-sqlite3
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) -m pytest -q tests
+	@test ! -f build/evidence/report.png || echo "evidence report screenshot: build/evidence/report.png"
 
 test-asan:
 	$(MAKE) BUILD=build/asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
@@ -105,6 +106,34 @@ demo: $(BUILD)/okta.so
 bench: $(BUILD)/okta.so
 	cd tests/bench && npm install --no-audit --no-fund --silent
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/bench/bench.py $(BENCH_ARGS)
+
+# okta-sqlite3: SQLite, the extension (-DSQLITE_CORE) and a small shell in
+# one static-SQLite binary, for hosts that cannot load extensions.
+STATIC_OBJ := $(patsubst %.c,$(BUILD)/static/%.o,$(SRC))
+$(BUILD)/static/%.o: %.c $(HDR) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -DSQLITE_CORE $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/okta-sqlite3: tools/shell.c $(STATIC_OBJ)
+	$(CC) $(XCFLAGS) $(CFLAGS) -o $@ tools/shell.c $(STATIC_OBJ) $(LDFLAGS) \
+	  $$(pkg-config --variable=libdir sqlite3)/libsqlite3.a $(LIBS) -ldl
+
+static: $(BUILD)/okta-sqlite3
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the extension, the
+# static shell, the reports and the docs.
+PREFIX ?= /usr/local
+install: $(BUILD)/okta.so $(BUILD)/okta-sqlite3
+	install -d $(DESTDIR)$(PREFIX)/lib/sqlite-okta $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sqlite-okta/sql \
+	  $(DESTDIR)$(PREFIX)/share/doc/sqlite-okta
+	install -m 755 $(BUILD)/okta.so $(DESTDIR)$(PREFIX)/lib/sqlite-okta/okta.so
+	install -m 755 $(BUILD)/okta-sqlite3 $(DESTDIR)$(PREFIX)/bin/okta-sqlite3
+	install -m 644 sql/*.sql $(DESTDIR)$(PREFIX)/share/sqlite-okta/sql/
+	install -m 644 README.md docs/tables.md $(DESTDIR)$(PREFIX)/share/doc/sqlite-okta/
+
+# The evidence report (tools/evidence.py) against the configured org.
+evidence: $(BUILD)/okta.so
+	$(PYTHON) tools/evidence.py --ext $(abspath $(BUILD)/okta) $(EVIDENCE_ARGS)
 
 docs: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/gen_docs.py

@@ -49,6 +49,8 @@ struct okta_auth {
   char *api_nonce;      /* DPoP nonce of the resource server */
   char *scopes;
   char *token_url;
+  char *failure;        /* the last token failure ... */
+  double failed_at;     /* ... and when: requests started together share it */
 };
 
 /* Frees the auth state. */
@@ -61,6 +63,7 @@ void okta_auth_free(okta_auth *a) {
   free(a->api_nonce);
   free(a->scopes);
   free(a->token_url);
+  free(a->failure);
   free(a);
 }
 
@@ -260,8 +263,18 @@ char *okta_auth_headers(void *arg, okta_client *c, okta_request *r, okta_buf *he
     return headers->oom ? okta_strdup("out of memory") : NULL;
   }
   if (!a->token || okta_now_mono() >= a->renew_at) {
+    /* Requests started together would each ask again: one failure answers
+    ** them all for a few seconds. */
+    if (a->failure && okta_now_mono() - a->failed_at < 5) return okta_strdup(a->failure);
     char *err = fetch_token(a, c);
-    if (err) return err;
+    if (err) {
+      free(a->failure);
+      a->failure = okta_strdup(err);
+      a->failed_at = okta_now_mono();
+      return err;
+    }
+    free(a->failure);
+    a->failure = NULL;
   }
   if (a->token_dpop) {
     char *err = NULL;

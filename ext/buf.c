@@ -104,6 +104,14 @@ int okta_utf8_valid(const char *s, size_t n, size_t *bad_offset) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < n) {
+    /* Responses are mostly ASCII: skip it eight bytes at a time. */
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
     unsigned char c = p[i];
     if (c < 0x80) { i++; continue; }
     size_t len;

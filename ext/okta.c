@@ -453,7 +453,11 @@ __attribute__((visibility("default")))
 int sqlite3_okta_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   /* Every load would store the same API pointer again, racing with other
   ** connections' threads reading it: store it only when it changes. */
+#ifndef SQLITE_CORE
   if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
+#else
+  (void)pApi;
+#endif
   okta_ctx *ctx = calloc(1, sizeof(*ctx));
   if (!ctx) return SQLITE_NOMEM;
   ctx->db = db;

@@ -284,7 +284,6 @@ static int fetch_submit(okta_cursor *cur, fetch *f, char *url) {
   if (!r) return -1;
   f->req = r;
   okta_client_submit(cur->cli, r);
-  okta_client_poll(cur->cli); /* on the wire now, not at the next wait */
   return 0;
 }
 
@@ -457,6 +456,8 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
       f->pending_url = next;
     } else if (fetch_submit(cur, f, next)) {
       goto oom;
+    } else {
+      okta_client_poll(cur->cli); /* on the wire while this page's rows are read */
     }
   }
   return 0;
@@ -593,6 +594,7 @@ static int next_key(okta_cursor *cur, int nonblock, char **key, char **arg, cJSO
 /* Keeps the window of fetches full. Blocks for a key only when the window
 ** is empty (otherwise rows are ready to be read while parents load). */
 static int fill_window(okta_cursor *cur, char **err) {
+  int added = 0;
   while (cur->wn < cur->wcap && !cur->keys_done) {
     char *key, *arg;
     cJSON *parent;
@@ -605,7 +607,9 @@ static int fill_window(okta_cursor *cur, char **err) {
     free(arg);
     if (!f) { *err = okta_strdup("out of memory"); return -1; }
     cur->win[cur->wn++] = f;
+    added++;
   }
+  if (added) okta_client_poll(cur->cli); /* the new requests go out together */
   return 0;
 }
 
