@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Makes room for n more bytes plus the terminating NUL. */
 static int buf_reserve(okta_buf *b, size_t n) {
@@ -133,5 +134,17 @@ int okta_utf8_valid(const char *s, size_t n, size_t *bad_offset) {
   return 1;
 bad:
   if (bad_offset) *bad_offset = i;
+  return 0;
+}
+
+/* Looks v up in a '|'-separated list. */
+int okta_list_has(const char *list, const char *v, int nocase) {
+  size_t n = strlen(v);
+  for (const char *p = list; *p;) {
+    const char *e = strchr(p, '|');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len == n && (nocase ? strncasecmp(p, v, n) : strncmp(p, v, n)) == 0) return 1;
+    p += len + (e ? 1 : 0);
+  }
   return 0;
 }

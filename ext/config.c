@@ -76,18 +76,6 @@ static int parse_bool(const char *v, int *out) {
   return -1;
 }
 
-/* 1 when v is one of the '|'-separated choices. */
-static int enum_has(const char *choices, const char *v) {
-  size_t n = strlen(v);
-  for (const char *c = choices; *c;) {
-    const char *e = strchr(c, '|');
-    size_t len = e ? (size_t)(e - c) : strlen(c);
-    if (len == n && strncasecmp(c, v, n) == 0) return 1;
-    c += len + (e ? 1 : 0);
-  }
-  return 0;
-}
-
 /* Validates a value for a setting; NULL when acceptable. */
 char *okta_setting_check(int key, const char *v, const char *source) {
   const okta_setting_def *d = &okta_settings[key];
@@ -116,7 +104,7 @@ char *okta_setting_check(int key, const char *v, const char *source) {
       break;
     }
     case ST_ENUM:
-      if (!enum_has(d->choices, v))
+      if (!okta_list_has(d->choices, v, 1))
         okta_buf_printf(&b, "%s: %s must be one of %s, got '%s'", source, d->key, d->choices, v);
       break;
     default:

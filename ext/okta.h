@@ -46,6 +46,8 @@ void okta_buf_free(okta_buf *b);
 char *okta_strdup(const char *s);
 char *okta_strndup(const char *s, size_t n);
 int okta_utf8_valid(const char *s, size_t n, size_t *bad_offset);
+/* 1 when v is one of the '|'-separated words of list (nocase: ASCII case-insensitively). */
+int okta_list_has(const char *list, const char *v, int nocase);
 
 /* --------------------------------------------------------------- link.c */
 

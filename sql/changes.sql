@@ -25,44 +25,35 @@ INSERT INTO changes
   SELECT 'user status changed', n.login, NULL, o.status || ' -> ' || n.status
     FROM new.okta_users n JOIN old.okta_users o ON o.id = n.id WHERE o.status <> n.status;
 
--- Edges of the graph that grant access, with readable names.
-CREATE TEMP VIEW IF NOT EXISTS access_edges_new AS
-  SELECT r.type, r.from_key, r.to_key,
-         coalesce(f.properties->>'login', f.name, r.from_key) AS subject,
-         coalesce(t.name, r.to_key) AS object
+-- Edges of the graph that grant access, in both snapshots, with readable names.
+DROP VIEW IF EXISTS temp.access_edges;
+CREATE TEMP VIEW access_edges AS
+  WITH kinds(type) AS (VALUES ('okta_user_assigned_application'), ('okta_user_assigned_aws_iam_role'),
+                              ('okta_group_assigned_application'), ('okta_app_user_group_assigned_application'),
+                              ('okta_user_group_assigned_aws_iam_role'), ('okta_app_user_group_assigned_aws_iam_role'),
+                              ('okta_group_has_user'), ('okta_app_user_group_has_user'), ('okta_user_assigned_role'),
+                              ('okta_user_group_assigned_role'), ('okta_app_user_group_assigned_role'))
+  SELECT 'new' AS side, r.type, r.from_key, r.to_key,
+         coalesce(f.properties->>'login', f.name, r.from_key) AS subject, coalesce(t.name, r.to_key) AS object
     FROM new.okta_relationships r
     LEFT JOIN new.okta_entities f ON f.type = r.from_type AND f.key = r.from_key
     LEFT JOIN new.okta_entities t ON t.type = r.to_type AND t.key = r.to_key
-   WHERE r.type IN ('okta_user_assigned_application', 'okta_user_assigned_aws_iam_role',
-                    'okta_group_assigned_application', 'okta_app_user_group_assigned_application',
-                    'okta_user_group_assigned_aws_iam_role', 'okta_app_user_group_assigned_aws_iam_role',
-                    'okta_group_has_user', 'okta_app_user_group_has_user',
-                    'okta_user_assigned_role', 'okta_user_group_assigned_role', 'okta_app_user_group_assigned_role');
-CREATE TEMP VIEW IF NOT EXISTS access_edges_old AS
-  SELECT r.type, r.from_key, r.to_key,
-         coalesce(f.properties->>'login', f.name, r.from_key) AS subject,
-         coalesce(t.name, r.to_key) AS object
+   WHERE r.type IN (SELECT type FROM kinds)
+  UNION ALL
+  SELECT 'old', r.type, r.from_key, r.to_key,
+         coalesce(f.properties->>'login', f.name, r.from_key), coalesce(t.name, r.to_key)
     FROM old.okta_relationships r
     LEFT JOIN old.okta_entities f ON f.type = r.from_type AND f.key = r.from_key
     LEFT JOIN old.okta_entities t ON t.type = r.to_type AND t.key = r.to_key
-   WHERE r.type IN ('okta_user_assigned_application', 'okta_user_assigned_aws_iam_role',
-                    'okta_group_assigned_application', 'okta_app_user_group_assigned_application',
-                    'okta_user_group_assigned_aws_iam_role', 'okta_app_user_group_assigned_aws_iam_role',
-                    'okta_group_has_user', 'okta_app_user_group_has_user',
-                    'okta_user_assigned_role', 'okta_user_group_assigned_role', 'okta_app_user_group_assigned_role');
+   WHERE r.type IN (SELECT type FROM kinds);
 
 INSERT INTO changes
-  SELECT CASE WHEN n.type LIKE '%role' THEN 'admin role granted' ELSE 'access granted' END,
-         n.subject, n.object, n.type
-    FROM access_edges_new n
-   WHERE NOT EXISTS (SELECT 1 FROM access_edges_old o
-                      WHERE o.type = n.type AND o.from_key = n.from_key AND o.to_key = n.to_key)
-  UNION ALL
-  SELECT CASE WHEN o.type LIKE '%role' THEN 'admin role revoked' ELSE 'access revoked' END,
-         o.subject, o.object, o.type
-    FROM access_edges_old o
-   WHERE NOT EXISTS (SELECT 1 FROM access_edges_new n
-                      WHERE n.type = o.type AND n.from_key = o.from_key AND n.to_key = o.to_key);
+  SELECT CASE WHEN e.type LIKE '%role' THEN 'admin role ' ELSE 'access ' END
+         || CASE e.side WHEN 'new' THEN 'granted' ELSE 'revoked' END,
+         e.subject, e.object, e.type
+    FROM access_edges e
+   WHERE NOT EXISTS (SELECT 1 FROM access_edges o
+                      WHERE o.side <> e.side AND o.type = e.type AND o.from_key = e.from_key AND o.to_key = e.to_key);
 
 SELECT change, subject, coalesce(object, '') AS object, coalesce(detail, '') AS detail
   FROM changes ORDER BY change, subject, object;

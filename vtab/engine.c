@@ -1005,18 +1005,6 @@ static int time_bound(const char *v, unsigned char op, int64_t *ms) {
   return 0;
 }
 
-/* 1 when v is one of the '|'-separated values. */
-static int value_known(const char *values, const char *v) {
-  size_t n = strlen(v);
-  for (const char *p = values; *p;) {
-    const char *e = strchr(p, '|');
-    size_t len = e ? (size_t)(e - p) : strlen(p);
-    if (len == n && strncmp(p, v, n) == 0) return 1;
-    p += len + (e ? 1 : 0);
-  }
-  return 0;
-}
-
 /* Sets (or tightens) a pushed parameter. */
 static int param_set(okta_cursor *cur, const char *name, const char *value, int keep_min, int keep_max) {
   for (int i = 0; i < cur->nparams; i++) {
@@ -1201,7 +1189,7 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
     }
     /* A value the API does not know could be rejected with a 400: leave it
     ** to SQLite, which gives the exact (empty) answer. */
-    if (cd->values && !value_known(cd->values, v)) continue;
+    if (cd->values && !okta_list_has(cd->values, v, 0)) continue;
     okta_filter_term(cd->dialect == D_SEARCH ? &search : &filter, cd->api, "eq", v);
   }
   if (limit >= 0) {

@@ -132,6 +132,29 @@ static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_typ
   "json_each(CASE WHEN json_type(" profile ", '$.samlRoles') = 'array' THEN " profile          \
   "->'samlRoles' ELSE json_array(" profile "->>'role') END) j"
 
+/* Edges from groups come in two kinds, okta_user_group and
+** okta_app_user_group (APP_GROUP): the same SQL with the kind's condition. */
+#define GROUP_ASSIGNED_APP(from, type, kind)                                                          \
+  EDGE(from, "ASSIGNED", "okta_application", type, 0,                                                \
+       GROUP_TYPES "SELECT ag.group_id AS from_key, ag.app_id AS to_key, json_object('priority', "   \
+       "ag.priority, 'role', ag.profile->>'role', 'samlRoles', ag.profile->'samlRoles') AS properties " \
+       "FROM okta_app_groups ag CROSS JOIN g ON g.id = ag.group_id WHERE " kind)
+#define RULE_MANAGES(to, type, kind)                                                                  \
+  EDGE("okta_rule", "MANAGES", to, type, 0,                                                          \
+       GROUP_TYPES "SELECT r.id AS from_key, j.value AS to_key, json_object('status', r.status) AS properties " \
+       "FROM okta_group_rules r CROSS JOIN json_each(r.group_ids) j JOIN g ON g.id = j.value WHERE " kind)
+#define GROUP_ROLE(from, type, kind)                                                                  \
+  EDGE(from, "ASSIGNED", "okta_role", type, 1,                                                       \
+       GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, " \
+       "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id WHERE " kind)
+#define GROUP_AWS_ROLE(from, type, kind)                                                              \
+  EDGE(from, "ASSIGNED", "aws_iam_role", type, 0,                                                    \
+       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "       \
+       "json_object('appId', a.id, 'app', a.label) AS properties "                                  \
+       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, " \
+       SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> '' " \
+       "AND " kind)
+
 static const graph_arm rel_arms[] = {
   EDGE("okta_account", "HAS", "okta_application", "okta_account_has_application", 0,
        "SELECT :org AS from_key, a.id AS to_key, NULL AS properties FROM okta_applications a"),
@@ -157,20 +180,10 @@ static const graph_arm rel_arms[] = {
   EDGE("okta_app_user_group", "HAS", "okta_user", "okta_app_user_group_has_user", 0,
        "SELECT g.id AS from_key, m.user_id AS to_key, NULL AS properties "
        "FROM okta_groups g JOIN okta_group_members m ON m.group_id = g.id WHERE g.type = 'APP_GROUP'"),
-  EDGE("okta_user_group", "ASSIGNED", "okta_application", "okta_group_assigned_application", 0,
-       GROUP_TYPES "SELECT ag.group_id AS from_key, ag.app_id AS to_key, json_object('priority', ag.priority, "
-       "'role', ag.profile->>'role', 'samlRoles', ag.profile->'samlRoles') AS properties "
-       "FROM okta_app_groups ag CROSS JOIN g ON g.id = ag.group_id WHERE g.type <> 'APP_GROUP'"),
-  EDGE("okta_app_user_group", "ASSIGNED", "okta_application", "okta_app_user_group_assigned_application", 0,
-       GROUP_TYPES "SELECT ag.group_id AS from_key, ag.app_id AS to_key, json_object('priority', ag.priority, "
-       "'role', ag.profile->>'role', 'samlRoles', ag.profile->'samlRoles') AS properties "
-       "FROM okta_app_groups ag CROSS JOIN g ON g.id = ag.group_id WHERE g.type = 'APP_GROUP'"),
-  EDGE("okta_rule", "MANAGES", "okta_user_group", "okta_rule_manages_user_group", 0,
-       GROUP_TYPES "SELECT r.id AS from_key, j.value AS to_key, json_object('status', r.status) AS properties "
-       "FROM okta_group_rules r CROSS JOIN json_each(r.group_ids) j JOIN g ON g.id = j.value WHERE g.type <> 'APP_GROUP'"),
-  EDGE("okta_rule", "MANAGES", "okta_app_user_group", "okta_rule_manages_app_user_group", 0,
-       GROUP_TYPES "SELECT r.id AS from_key, j.value AS to_key, json_object('status', r.status) AS properties "
-       "FROM okta_group_rules r CROSS JOIN json_each(r.group_ids) j JOIN g ON g.id = j.value WHERE g.type = 'APP_GROUP'"),
+  GROUP_ASSIGNED_APP("okta_user_group", "okta_group_assigned_application", "g.type <> 'APP_GROUP'"),
+  GROUP_ASSIGNED_APP("okta_app_user_group", "okta_app_user_group_assigned_application", "g.type = 'APP_GROUP'"),
+  RULE_MANAGES("okta_user_group", "okta_rule_manages_user_group", "g.type <> 'APP_GROUP'"),
+  RULE_MANAGES("okta_app_user_group", "okta_rule_manages_app_user_group", "g.type = 'APP_GROUP'"),
   EDGE("okta_user", "ASSIGNED", "okta_application", "okta_user_assigned_application", 0,
        "SELECT au.user_id AS from_key, au.app_id AS to_key, json_object('scope', au.scope, 'status', au.status, "
        "'syncState', au.sync_state, 'userName', au.user_name, 'externalId', au.external_id, "
@@ -182,31 +195,15 @@ static const graph_arm rel_arms[] = {
        "SELECT r.user_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, 'status', "
        "r.status, 'assignmentType', r.assignment_type) AS properties FROM okta_user_roles r "
        "WHERE r.assignment_type = 'USER'"),
-  EDGE("okta_user_group", "ASSIGNED", "okta_role", "okta_user_group_assigned_role", 1,
-       GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, "
-       "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id "
-       "WHERE g.type <> 'APP_GROUP'"),
-  EDGE("okta_app_user_group", "ASSIGNED", "okta_role", "okta_app_user_group_assigned_role", 1,
-       GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, "
-       "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id "
-       "WHERE g.type = 'APP_GROUP'"),
+  GROUP_ROLE("okta_user_group", "okta_user_group_assigned_role", "g.type <> 'APP_GROUP'"),
+  GROUP_ROLE("okta_app_user_group", "okta_app_user_group_assigned_role", "g.type = 'APP_GROUP'"),
   EDGE("okta_user", "ASSIGNED", "aws_iam_role", "okta_user_assigned_aws_iam_role", 0,
        "SELECT au.user_id AS from_key, " AWS_ROLE_ARN("au.profile") " AS to_key, "
        "json_object('appId', a.id, 'app', a.label, 'scope', au.scope) AS properties "
        "FROM okta_applications a JOIN okta_app_users au ON au.app_id = a.id, " SAML_ROLES("au.profile")
        " WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> ''"),
-  EDGE("okta_user_group", "ASSIGNED", "aws_iam_role", "okta_user_group_assigned_aws_iam_role", 0,
-       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "
-       "json_object('appId', a.id, 'app', a.label) AS properties "
-       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, "
-       SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND g.type <> 'APP_GROUP' "
-       "AND j.value IS NOT NULL AND j.value <> ''"),
-  EDGE("okta_app_user_group", "ASSIGNED", "aws_iam_role", "okta_app_user_group_assigned_aws_iam_role", 0,
-       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "
-       "json_object('appId', a.id, 'app', a.label) AS properties "
-       "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, "
-       SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND g.type = 'APP_GROUP' "
-       "AND j.value IS NOT NULL AND j.value <> ''"),
+  GROUP_AWS_ROLE("okta_user_group", "okta_user_group_assigned_aws_iam_role", "g.type <> 'APP_GROUP'"),
+  GROUP_AWS_ROLE("okta_app_user_group", "okta_app_user_group_assigned_aws_iam_role", "g.type = 'APP_GROUP'"),
   /* The admin console records a creation as an update of ".../_new_". */
   EDGE("okta_user", "CREATED", "okta_application", "okta_user_created_application", 1,
        "SELECT l.actor_id AS from_key, l.target_id AS to_key, json_object('eventType', l.event_type, "
