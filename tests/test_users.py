@@ -156,6 +156,16 @@ def test_last_updated_range_pushdown(db, fake, truth):
     assert sorted(r[0] for r in rows(db, "SELECT id FROM okta_users WHERE last_updated < ?", day)) == want
 
 
+def test_time_equality_is_pushed_only_in_oktas_format(db, fake, truth):
+    u = truth.users[7]
+    assert rows(db, "SELECT id FROM okta_users WHERE last_updated = ?", u["lastUpdated"])[0][0] == u["id"]
+    assert fake.requests()[0]["query"]["filter"] == 'lastUpdated eq "%s"' % u["lastUpdated"]
+    fresh(db, fake)
+    assert rows(db, "SELECT id FROM okta_users WHERE last_updated = ?", u["lastUpdated"][:10]) == []
+    assert all(r["query"].get("filter", "").startswith("status") or "filter" not in r["query"]
+               for r in fake.requests())
+
+
 def test_combined_pushdown(db, fake, truth):
     cut = "2020-01-01T00:00:00.000Z"
     want = sorted(u["id"] for u in truth.users if u["status"] == "ACTIVE" and u["lastUpdated"] >= cut)

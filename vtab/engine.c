@@ -1187,9 +1187,11 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
       }
       continue;
     }
-    /* A value the API does not know could be rejected with a 400: leave it
-    ** to SQLite, which gives the exact (empty) answer. */
+    /* A value the API does not know, or a time not in Okta's own format,
+    ** could be rejected with a 400: leave it to SQLite, which gives the
+    ** exact answer. */
     if (cd->values && !okta_list_has(cd->values, v, 0)) continue;
+    if ((cd->ops & OP_RANGE) && !is_canonical_time(v)) continue;
     okta_filter_term(cd->dialect == D_SEARCH ? &search : &filter, cd->api, "eq", v);
   }
   if (limit >= 0) {
