@@ -93,13 +93,15 @@ def test_report_renders_in_chromium(report, tmp_path):
     flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--user-data-dir=%s" % tmp_path]
+    # A browser under the sanitizers' LD_PRELOAD (make test-asan) would crawl.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
     p = subprocess.run(flags + ["--window-size=1280,2400", "--screenshot=%s" % png, url],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, env=env)
     assert os.path.exists(png), p.stderr[-2000:]
     with open(png, "rb") as f:
         data = f.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000
-    dom = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120, env=env).stdout
     shape = Shape()
     shape.feed(dom)
     assert shape.h1 == "Okta access review: Acme Corp" and shape.tables >= 12
