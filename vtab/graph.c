@@ -175,7 +175,7 @@ static const graph_arm rel_arms[] = {
        "FROM okta_groups g JOIN okta_group_members m ON m.group_id = g.id "
        "WHERE g.type = 'OKTA_GROUP' OR (g.type = 'BUILT_IN' AND g.name <> 'Everyone')"),
   EDGE("okta_user_group", "HAS", "okta_user", "okta_group_has_user", 0,
-       "SELECT g.id AS from_key, u.id AS to_key, NULL AS properties FROM okta_groups g, okta_users u "
+       "SELECT g.id AS from_key, u.id AS to_key, NULL AS properties FROM okta_groups g CROSS JOIN okta_users u "
        "WHERE g.type = 'BUILT_IN' AND g.name = 'Everyone'"),
   EDGE("okta_app_user_group", "HAS", "okta_user", "okta_app_user_group_has_user", 0,
        "SELECT g.id AS from_key, m.user_id AS to_key, NULL AS properties "
@@ -428,6 +428,7 @@ static int graph_step(graph_cursor *cur) {
       const graph_arm *a = &t->arms[cur->arm];
       int forbidden = strstr(msg, ": 403 ") != NULL || strstr(msg, "insufficient_scope") != NULL;
       if (a->optional && forbidden && rc != SQLITE_INTERRUPT) {
+        if (strncmp(msg, "okta: ", 6) == 0) msg += 6;
         okta_ctx_warn(vt->ctx, t->name, "skipped %s: %s", a->consts[t == &entities ? E_TYPE : R_TYPE], msg);
       } else {
         okta_vtab_error(&vt->base, "%s", msg);
