@@ -65,6 +65,7 @@ struct okta_client {
   int trace;
   /* cache */
   int cache_on;
+  long cache_generation;     /* counts okta_client_cache_clear() calls */
   double cache_ttl;
   size_t cache_budget, cache_used;
   long cache_count;
@@ -163,7 +164,10 @@ static void cache_drop(okta_client *c, cache_entry *e) {
 /* Empties the cache. */
 void okta_client_cache_clear(okta_client *c) {
   while (c->lru_head) cache_drop(c, c->lru_head);
+  c->cache_generation++;
 }
+
+long okta_client_cache_generation(okta_client *c) { return c->cache_generation; }
 
 /* Fresh entry for url, or NULL. */
 static cache_entry *cache_find(okta_client *c, const char *url) {

@@ -135,6 +135,8 @@ cJSON *okta_request_json(okta_request *r, char **err);
 
 /* Cache and statistics. */
 void okta_client_cache_clear(okta_client *c);
+/* Changes whenever the cache is cleared: what was derived from it is stale. */
+long okta_client_cache_generation(okta_client *c);
 int64_t okta_client_cache_bytes(okta_client *c);
 long okta_client_cache_entries(okta_client *c);
 okta_endpoint *okta_client_endpoints(okta_client *c);

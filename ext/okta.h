@@ -79,6 +79,13 @@ void okta_filter_term(okta_buf *b, const char *attr, const char *op,
 int okta_parse_iso8601(const char *s, int64_t *ms);
 /* Writes YYYY-MM-DDTHH:MM:SS.mmmZ (25 bytes with NUL) into out. */
 void okta_format_iso8601(int64_t ms, char out[32]);
+/* 1 when s is exactly Okta's timestamp format and a real instant. */
+int okta_is_canonical_time(const char *s);
+/* Converts a bound b (nb bytes, any text) of a text comparison on a column
+** of Okta timestamps into the equivalent time bound: lower (col > b, or >=
+** when !strict) gives the earliest matching instant, upper (col < b, <=)
+** the latest. Returns 0, or 1 when no timestamp can match. */
+int okta_text_time_bound(const char *b, size_t nb, int lower, int strict, int64_t *ms);
 double okta_now_wall(void);      /* seconds since the epoch */
 double okta_now_mono(void);      /* monotonic seconds */
 

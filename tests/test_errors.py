@@ -50,7 +50,7 @@ def test_429_waits_for_reset_and_retries_with_headers(db, fake):
     reqs = fake.requests()
     limited = [r for r in reqs if r["status"] == 429]
     assert len(limited) == 1
-    retry = reqs[reqs.index(limited[0]) + 1]
+    retry = next(r for r in reqs if r["retry_for"] == limited[0]["request_id"])
     assert retry["retry_for"] == limited[0]["request_id"]
     assert retry["retry_count"] == "1"
     assert retry["query"] == limited[0]["query"]

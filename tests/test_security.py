@@ -172,15 +172,18 @@ def test_the_token_appears_nowhere(fake, tmp_path):
 # --------------------------------------------------------- URL building
 
 def test_ids_cannot_change_the_path_or_query(db, fake):
+    # a key that is not a user id never reaches the network
     assert rows(db, "SELECT * FROM okta_users WHERE id = 'a#b?c=d&limit=1%2F'") == []
-    assert fake.requests()[0]["path"] == "/api/v1/users/a%23b%3Fc%3Dd%26limit%3D1%252F"
     assert rows(db, "SELECT * FROM okta_user_factors WHERE user_id = '../../groups'") == []
-    assert fake.requests()[1]["path"] == "/api/v1/users/..%2F..%2Fgroups/factors"
+    assert fake.requests() == []
+    # a key of a kind without an id syntax stays one path segment
+    assert rows(db, "SELECT * FROM okta_policies WHERE id = 'a#b?c=d&limit=1%2F'") == []
+    assert fake.requests()[0]["path"] == "/api/v1/policies/a%23b%3Fc%3Dd%26limit%3D1%252F"
 
 
-def test_app_user_filter_value_is_escaped(db, fake):
-    assert rows(db, """SELECT * FROM okta_app_users WHERE user_id = 'x" or user.id pr or "'""") == []
-    assert fake.requests()[0]["query"]["filter"] == r'user.id eq "x\" or user.id pr or \""'
+def test_app_filter_value_is_escaped(db, fake):
+    assert rows(db, """SELECT * FROM okta_applications WHERE name = 'x" or name pr or "'""") == []
+    assert fake.requests()[0]["query"]["filter"] == r'name eq "x\" or name pr or \""'
 
 
 # -------------------------------------------------- interrupt and threads

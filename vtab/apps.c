@@ -9,14 +9,17 @@
 */
 #include "tables.h"
 
+/* /apps takes one filter expression, eq only (Okta's Apps reference said
+** "Only a single expression is supported" until late 2025; every recorded
+** client sends one term plus q): rank says which term is sent. */
 enum { A_ID, A_NAME, A_LABEL, A_STATUS };
 static const okta_column app_cols[] = {
-  [A_ID] = {"id", T_TEXT, "id", .dialect = D_FILTER, .api = "id", .ops = OP_EQ},
-  [A_NAME] = {"name", T_TEXT, "name", .dialect = D_FILTER, .api = "name", .ops = OP_EQ},
+  [A_ID] = {"id", T_TEXT, "id", .dialect = D_FILTER, .api = "id", .ops = OP_EQ, .id_prefix = "0oa"},
+  [A_NAME] = {"name", T_TEXT, "name", .dialect = D_FILTER, .api = "name", .ops = OP_EQ, .rank = 1},
   /* q matches names and labels by prefix: a superset SQLite narrows down. */
   [A_LABEL] = {"label", T_TEXT, "label", .dialect = D_PARAM, .api = "q", .ops = OP_EQ},
   [A_STATUS] = {"status", T_TEXT, "status", .dialect = D_FILTER, .api = "status", .ops = OP_EQ,
-                .values = "ACTIVE|INACTIVE"},
+                .values = "ACTIVE|INACTIVE", .rank = 2},
   TEXT("sign_on_mode", "signOnMode"),
   TEXT("created", "created"),
   TEXT("last_updated", "lastUpdated"),
@@ -27,19 +30,18 @@ static const okta_column app_cols[] = {
   {"credentials", T_JSON, NULL, okta_col_credentials, .doc = "credentials, secret values replaced by \"(redacted)\""},
   {"aws_account_id", T_TEXT, NULL, okta_col_aws_account, .doc = "account of settings.app.identityProviderArn"},
   {"user_id", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_FILTER, .api = "user.id", .ops = OP_EQ,
-   .doc = "apps assigned to this user (filter=user.id eq ...)"},
+   .doc = "apps assigned to this user (filter=user.id eq ...)", .id_prefix = "00u"},
   {"group_id", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_FILTER, .api = "group.id", .ops = OP_EQ,
-   .doc = "apps assigned to this group (filter=group.id eq ...)"},
+   .doc = "apps assigned to this group (filter=group.id eq ...)", .id_prefix = "00g"},
 };
 
-const okta_source okta_apps_all = {"/api/v1/apps", K_LIST, 200, .flags = S_PUSHDOWN};
+const okta_source okta_apps_all = {"/api/v1/apps", K_LIST, 200, .flags = S_PUSHDOWN | S_ONE_FILTER};
 static const okta_source app_by_id = {"/api/v1/apps/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};
-static const okta_source apps_by_ids = {"/api/v1/apps", K_LIST, 200, PARAMS("filter={key}")};
 
+/* No batched id IN: "id eq a or id eq b" is two expressions; each id is a GET. */
 static const okta_route app_routes[] = {
   {"get", A_ID, .source = &app_by_id, .cost = 1, .rows = 1},
-  {"batch", A_ID, .source = &apps_by_ids, .batch_attr = "id", .cost = 2, .rows = 50},
-  {"list", -1, .source = &okta_apps_all, .cost = 100, .rows = 200},
+  {"list", -1, .source = &okta_apps_all, .cost = 2, .rows = 200},
 };
 
 const okta_table okta_applications_table = {
@@ -51,8 +53,8 @@ const okta_table okta_applications_table = {
 
 enum { AU_APP_ID, AU_USER_ID };
 static const okta_column app_user_cols[] = {
-  [AU_APP_ID] = TEXT("app_id", "=key"),
-  [AU_USER_ID] = TEXT("user_id", "id"),
+  [AU_APP_ID] = {"app_id", T_TEXT, "=key", .id_prefix = "0oa"},
+  [AU_USER_ID] = {"user_id", T_TEXT, "id", .id_prefix = "00u"},
   TEXT("scope", "scope"),
   TEXT("status", "status"),
   TEXT("sync_state", "syncState"),
@@ -68,26 +70,26 @@ static const okta_source apps_of_user = {"/api/v1/apps", K_LIST, 200, PARAMS("fi
 static const okta_source app_user_one = {"/api/v1/apps/{key}/users/{arg}", K_OBJECT, 0, .flags = S_404_EMPTY};
 
 static const okta_route app_user_routes[] = {
-  {"by-app", AU_APP_ID, .source = &users_of_app, .cost = 10, .rows = 500},
+  {"by-app", AU_APP_ID, .source = &users_of_app, .cost = 2, .rows = 500},
   /* One user: the apps assigned to them, then their assignment in each. */
-  {"by-user", AU_USER_ID, .parent = &apps_of_user, .parent_key = "id", .source = &app_user_one, .cost = 20,
+  {"by-user", AU_USER_ID, .parent = &apps_of_user, .parent_key = "id", .source = &app_user_one, .cost = 6,
    .rows = 10},
-  {"all-apps", -1, .parent = &okta_apps_all, .parent_key = "id", .source = &users_of_app, .cost = 100000,
+  {"all-apps", -1, .parent = &okta_apps_all, .parent_key = "id", .source = &users_of_app, .cost = 300,
    .rows = 100000},
 };
 
 const okta_table okta_app_users_table = {
   "okta_app_users", "users assigned to applications (directly: scope USER, or through a group: GROUP)",
   app_user_cols, COUNT(app_user_cols), app_user_routes, COUNT(app_user_routes),
-  "scope okta.apps.read or any administrator role",
+  "scope okta.apps.read or any administrator role", .key = "app_id user_id",
 };
 
 /* --------------------------------------------------------- app groups */
 
 enum { AG_APP_ID, AG_GROUP_ID };
 static const okta_column app_group_cols[] = {
-  [AG_APP_ID] = TEXT("app_id", "=key"),
-  [AG_GROUP_ID] = TEXT("group_id", "id"),
+  [AG_APP_ID] = {"app_id", T_TEXT, "=key", .id_prefix = "0oa"},
+  [AG_GROUP_ID] = {"group_id", T_TEXT, "id", .id_prefix = "00g"},
   INT("priority", "priority"),
   TEXT("last_updated", "lastUpdated"),
   JSONC("profile", "profile"),
@@ -98,14 +100,14 @@ static const okta_source apps_of_group = {"/api/v1/apps", K_LIST, 200, PARAMS("f
 static const okta_source app_group_one = {"/api/v1/apps/{key}/groups/{arg}", K_OBJECT, 0, .flags = S_404_EMPTY};
 
 static const okta_route app_group_routes[] = {
-  {"by-app", AG_APP_ID, .source = &groups_of_app, .cost = 10, .rows = 20},
-  {"by-group", AG_GROUP_ID, .parent = &apps_of_group, .parent_key = "id", .source = &app_group_one, .cost = 20,
+  {"by-app", AG_APP_ID, .source = &groups_of_app, .cost = 1, .rows = 20},
+  {"by-group", AG_GROUP_ID, .parent = &apps_of_group, .parent_key = "id", .source = &app_group_one, .cost = 4,
    .rows = 10},
-  {"all-apps", -1, .parent = &okta_apps_all, .parent_key = "id", .source = &groups_of_app, .cost = 10000,
+  {"all-apps", -1, .parent = &okta_apps_all, .parent_key = "id", .source = &groups_of_app, .cost = 200,
    .rows = 1000},
 };
 
 const okta_table okta_app_groups_table = {
   "okta_app_groups", "groups assigned to applications", app_group_cols, COUNT(app_group_cols), app_group_routes,
-  COUNT(app_group_routes), "scope okta.apps.read or any administrator role",
+  COUNT(app_group_routes), "scope okta.apps.read or any administrator role", .key = "app_id group_id",
 };

@@ -19,6 +19,7 @@
 **                   v  rows in key order, pages prefetched
 */
 #include "table.h"
+#include "rowstore.h"
 #include "../ext/ctx.h"
 
 #include <stdio.h>
@@ -128,11 +129,29 @@ static void strset_free(strset *set) {
 
 /* ---------------------------------------------------------------- types */
 
+#define MAX_KEY_COLS 4
+
 typedef struct okta_vtab {
   sqlite3_vtab base;
   okta_ctx *ctx;
   const okta_table *t;
   col_path *paths; /* nroute x ncol */
+  int key_col[MAX_KEY_COLS]; /* the columns whose hash is the rowid */
+  int nkey;
+  int listing;               /* the route that reads every row (-1: none) */
+  /* Learned in this connection: rows and pages of the last full scan. */
+  long learned_rows, full_pages;
+  /* Probes (xFilter on a keyed route), counted per table because a
+  ** correlated subquery opens a cursor per outer row; and the store of
+  ** every row that answers them once they cost more than one full scan
+  ** (okta_probe_build_now), kept while the response cache would. */
+  int probes, probe_col;     /* probes on one column: another column starts over */
+  long probe_pages, max_probe, pages_at_probe;
+  okta_rowstore *store;
+  uint64_t store_keep;       /* columns it holds (colUsed bits) */
+  double store_expires;
+  okta_client *store_cli;
+  long store_generation;     /* the cache generation it was read from */
 } okta_vtab;
 
 /* One listing (all pages, all passes) for one key. */
@@ -148,7 +167,7 @@ typedef struct fetch {
   cJSON *page;
   cJSON *it;
   int finished;
-  int not_found;        /* ended on a 404 (S_404_EMPTY) */
+  int not_found;        /* ended on a 404 (S_404_EMPTY, S_404_MISSING) */
   long rows;
   okta_request *pass_req[8]; /* first pages of later passes, requested up front */
   strset urls;          /* pages seen: a next link back to one is a loop */
@@ -185,6 +204,17 @@ typedef struct okta_cursor {
   strset looked_ahead;  /* keys already prefetched for joins */
   struct okta_cursor *next_open; /* in the connection's list of open cursors */
   int registered;
+  /* A probe's key: the route's arg column and args, or on the listing
+  ** route the first column compared with "=" and its value. */
+  int probe_col;
+  char *probe_val;
+  /* Answering from the table's store instead of the API: the row srow
+  ** whose skey_col is skeys[argi - 1]. */
+  okta_rowstore *store;
+  char **skeys;
+  int nskeys, skey_col;
+  int srow;
+  long pages_at_filter; /* to learn what a full scan costs */
 } okta_cursor;
 
 /* ----------------------------------------------------------- templates */
@@ -207,6 +237,9 @@ static void expand(okta_buf *b, const char *tpl, const char *key, const char *ar
     else if (n == 5 && strncmp(open + 1, "arg:q", 5) == 0) { v = arg; quote = 1; }
     else if (n == 3 && strncmp(open + 1, "now", 3) == 0) {
       okta_format_iso8601((int64_t)(okta_now_wall() * 1000), now);
+      v = now;
+    } else if (n == 7 && strncmp(open + 1, "now-90d", 7) == 0) {
+      okta_format_iso8601((int64_t)(okta_now_wall() * 1000) - 90LL * 86400000, now);
       v = now;
     }
     if (!v) v = "";
@@ -261,6 +294,14 @@ static char *fetch_url(okta_cursor *cur, fetch *f) {
   return okta_buf_take(&url);
 }
 
+/* 1 when v can stand for {name} in a path as exactly one segment of the
+** intended endpoint: "", "." and ".." would address another resource
+** (curl removes dot segments), and no Okta id is longer than this. */
+static int path_value_ok(const char *tpl, const char *name, const char *v) {
+  if (!strstr(tpl, name)) return 1;
+  return v && v[0] && strcmp(v, ".") != 0 && strcmp(v, "..") != 0 && strlen(v) <= 512;
+}
+
 /* ------------------------------------------------------------- fetches */
 
 static void fetch_free(okta_cursor *cur, fetch *f) {
@@ -299,6 +340,10 @@ static fetch *fetch_new(okta_cursor *cur, const okta_source *src, int is_main, c
   f->key = okta_strdup(key ? key : "");
   f->arg = okta_strdup(arg ? arg : "");
   f->parent = parent;
+  if (f->key && f->arg && (!path_value_ok(src->path, "{key}", f->key) || !path_value_ok(src->path, "{arg}", f->arg))) {
+    f->finished = 1; /* a key no resource can have: no rows, no request */
+    return f;
+  }
   char *url = f->key && f->arg ? fetch_url(cur, f) : NULL;
   if (!url || fetch_submit(cur, f, url)) {
     fetch_free(cur, f);
@@ -359,6 +404,51 @@ static char *request_failure(okta_cursor *cur, okta_request *r) {
   return okta_buf_take(&b);
 }
 
+/* 1 when the body of a failed request carries Okta's errorCode code. */
+static int has_error_code(okta_request *r, const char *code) {
+  cJSON *j = r->body.n ? cJSON_ParseWithLength(r->body.p, r->body.n) : NULL;
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "errorCode");
+  int yes = cJSON_IsString(c) && strcmp(c->valuestring, code) == 0;
+  cJSON_Delete(j);
+  return yes;
+}
+
+/* The URL of a page asked again after it kept failing with 5xx (S_SHRINK):
+** the same cursor with half the limit, or at the smallest limit without
+** expand=. The cursor is the same, so no row is lost or repeated. NULL when
+** there is nothing left to try. */
+static char *shrunk_url(const char *url, int *dropped_expand) {
+  const char *q = strchr(url, '?');
+  if (!q) return NULL;
+  okta_buf b = {0};
+  okta_buf_append(&b, url, (size_t)(q - url));
+  int changed = 0, limit = 0;
+  for (const char *p = q + 1; *p;) {
+    const char *amp = strchr(p, '&');
+    size_t n = amp ? (size_t)(amp - p) : strlen(p);
+    if (n > 6 && strncmp(p, "limit=", 6) == 0) limit = atoi(p + 6);
+    p += n + (amp ? 1 : 0);
+  }
+  int shrink = limit > 25;
+  for (const char *p = q + 1; *p;) {
+    const char *amp = strchr(p, '&');
+    size_t n = amp ? (size_t)(amp - p) : strlen(p);
+    int first = b.n == (size_t)(q - url);
+    if (shrink && n > 6 && strncmp(p, "limit=", 6) == 0) {
+      okta_buf_printf(&b, "%slimit=%d", first ? "?" : "&", limit / 2);
+      changed = 1;
+    } else if (!shrink && n > 7 && strncmp(p, "expand=", 7) == 0) {
+      *dropped_expand = changed = 1;
+    } else {
+      okta_buf_puts(&b, first ? "?" : "&");
+      okta_buf_append(&b, p, n);
+    }
+    p += n + (amp ? 1 : 0);
+  }
+  if (!changed) { okta_buf_free(&b); return NULL; }
+  return okta_buf_take(&b);
+}
+
 /* Turns a finished request into the fetch's current page. Returns 0, or -1
 ** with *err set. */
 static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
@@ -368,9 +458,25 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
   f->req = NULL;
   if (r->error || r->status < 200 || r->status > 299) {
     int st = r->error && !r->status ? 0 : (int)r->status;
+    if (st >= 500 && (s->flags & S_SHRINK)) {
+      int dropped = 0;
+      char *again = shrunk_url(r->url, &dropped);
+      if (again) {
+        if (dropped)
+          okta_ctx_warn(vt->ctx, vt->t->name, "GET %s kept failing with %d: read without expand= (the "
+                        "columns it adds are NULL from here on)", s->path, st);
+        okta_request_free(cur->cli, r);
+        if (fetch_submit(cur, f, again)) { *err = okta_strdup("out of memory"); return -1; }
+        return 0;
+      }
+    }
+    /* Only Okta's "resource not found" is no rows: any other 404 (an
+    ** endpoint the org does not serve, a proxy's page) is an error, unless
+    ** the source says the endpoint itself may be missing. */
+    int missing = st == 404 && ((s->flags & S_404_MISSING) ||
+                                ((s->flags & S_404_EMPTY) && has_error_code(r, "E0000007")));
     if (!r->error || st) {
-      if ((st == 404 && (s->flags & S_404_EMPTY)) || (st == 400 && (s->flags & S_400_WARN)) ||
-          (st == 403 && (s->flags & S_403_WARN))) {
+      if (missing || (st == 400 && (s->flags & S_400_WARN)) || (st == 403 && (s->flags & S_403_WARN))) {
         if (st != 404) {
           char *m = okta_request_error(r);
           okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s", s->warn ? s->warn : "", s->warn ? ": " : "",
@@ -436,18 +542,29 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
   cJSON_Delete(f->page);
   f->page = page;
   f->it = page->child;
-  if (next) {
-    if (f->urls.n && strset_add(&f->urls, next) == 0) {
+  if (next && f->urls.n) {
+    int added = strset_add(&f->urls, next);
+    if (added < 0) { free(next); goto oom; }
+    if (added == 0 && page->child) {
       okta_buf b = {0};
       okta_buf_printf(&b, "GET %s: the next-page link loops back to a page already read (%.200s)", s->path, next);
       *err = okta_buf_take(&b);
       free(next);
       return -1;
     }
-  } else if (f->pass + 1 < fetch_passes(cur, f)) {
-    if (fetch_next_pass(cur, f)) goto oom;
-  } else {
-    f->finished = 1;
+    if (added == 0) {
+      /* An empty page that links back to a page already read ends a
+      ** bounded System Log query on real orgs: the end, not a loop. */
+      free(next);
+      next = NULL;
+    }
+  }
+  if (!next) {
+    if (f->pass + 1 < fetch_passes(cur, f)) {
+      if (fetch_next_pass(cur, f)) goto oom;
+    } else {
+      f->finished = 1;
+    }
   }
   if (next) {
     /* Prefetch now, unless LIMIT says the rows in hand are all we need. */
@@ -627,6 +744,19 @@ static int attach_aux(okta_cursor *cur, cJSON *item, char **err) {
   return 0;
 }
 
+/* At the end of a plain full scan, remembers its rows and pages: the
+** costs of the next plans, and the price of the probe policy. */
+static void learn_full_scan(okta_cursor *cur) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  if (cur->route_idx != vt->listing || cur->nparams > 0 || cur->want >= 0) return;
+  for (int c = 0; c < vt->t->ncol; c++) {
+    if (cur->colval[c]) return;
+  }
+  vt->learned_rows = (long)cur->emitted;
+  vt->full_pages = okta_pages_read(cur->cli) - cur->pages_at_filter;
+  if (vt->full_pages < 1) vt->full_pages = 1;
+}
+
 /* Moves to the next row; sets eof at the end. */
 static int cursor_advance(okta_cursor *cur) {
   okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
@@ -635,7 +765,11 @@ static int cursor_advance(okta_cursor *cur) {
   cur->item = NULL;
   for (;;) {
     int rc = fill_window(cur, &err);
-    if (rc == 0 && cur->wn == 0) { cur->eof = 1; return SQLITE_OK; }
+    if (rc == 0 && cur->wn == 0) {
+      cur->eof = 1;
+      learn_full_scan(cur);
+      return SQLITE_OK;
+    }
     if (rc == 0) {
       cJSON *item = NULL;
       rc = fetch_next(cur, cur->win[0], &item, &err);
@@ -692,6 +826,8 @@ static void module_aux_free(void *p) {
   sqlite3_free(aux);
 }
 
+static int oktaDisconnect(sqlite3_vtab *pVtab);
+
 /* xConnect: declares the table from its descriptor. */
 static int oktaConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
                        char **pzErr) {
@@ -726,6 +862,31 @@ static int oktaConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
       if (path_compile(&vt->paths[r * t->ncol + c], &t->cols[c], p)) rc = SQLITE_NOMEM;
     }
   }
+  vt->listing = -1;
+  for (int r = t->nroute - 1; r >= 0; r--) {
+    if (t->routes[r].arg < 0) vt->listing = r;
+  }
+  /* The key columns, by name (a descriptor error is a bug: fail loudly). */
+  const char *key = t->key ? t->key : "id";
+  while (*key && rc == SQLITE_OK) {
+    size_t n = strcspn(key, " ");
+    int found = -1;
+    for (int c = 0; c < t->ncol; c++) {
+      if (strlen(t->cols[c].name) == n && strncmp(t->cols[c].name, key, n) == 0) found = c;
+    }
+    if (found < 0 || vt->nkey == MAX_KEY_COLS) {
+      *pzErr = sqlite3_mprintf("okta: %s: bad key column list '%s'", t->name, t->key ? t->key : "id");
+      rc = SQLITE_ERROR;
+      break;
+    }
+    vt->key_col[vt->nkey++] = found;
+    key += n;
+    while (*key == ' ') key++;
+  }
+  if (rc != SQLITE_OK) {
+    oktaDisconnect(&vt->base);
+    return rc;
+  }
   sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
   *ppVtab = &vt->base;
   return rc;
@@ -734,6 +895,7 @@ static int oktaConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
 /* xDisconnect: frees the table. */
 static int oktaDisconnect(sqlite3_vtab *pVtab) {
   okta_vtab *vt = (okta_vtab *)pVtab;
+  okta_rowstore_free(vt->store);
   for (int i = 0; i < vt->t->nroute * vt->t->ncol; i++) free(vt->paths[i].store);
   free(vt->paths);
   sqlite3_free(vt->base.zErrMsg);
@@ -752,7 +914,22 @@ static int oktaDisconnect(sqlite3_vtab *pVtab) {
 **             <column>>  <column>>=  <column><  <column><=   ranges
 **             LIMIT  OFFSET
 **           e.g. "list status= last_updated>= LIMIT". EXPLAIN QUERY PLAN
-**           shows it, and tests assert it.
+**           shows it, and tests assert it. A plan with a key (a keyed
+**           route, or an "=" pushed on a listing) ends with "used=<hex>",
+**           the columns it reads (colUsed), so that its probes can be
+**           answered from a store (see probe_from_store).
+**
+** Cost model. What a query waits on is requests, so estimatedCost counts
+** requests (100 each) plus rows (0.01 each). A route's requests are the
+** descriptor's guess for an org of about 10,000 users (its cost field:
+** per key for a keyed route, in all for a listing or fan-out) until this
+** connection has read the table once: then the listing's requests and rows
+** are the learned ones. Each pushed term halves the requests and keeps a
+** quarter of the rows. SQLite multiplies an inner route's cost by the
+** outer rows, so a probe per outer row wins only when the outer side is
+** small; and when it is not, the probes are answered from one listing
+** anyway (probe_from_store), so no plan costs more than a scan of each
+** table plus a few probes.
 */
 static const char *op_name(unsigned char op) {
   switch (op) {
@@ -763,6 +940,13 @@ static const char *op_name(unsigned char op) {
     case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
     default: return NULL;
   }
+}
+
+/* 1 when constraint i compares with SQLite's BINARY collation: under
+** NOCASE or RTRIM an API's exact match would lose rows. */
+static int binary_collation(sqlite3_index_info *info, int i) {
+  const char *coll = sqlite3_vtab_collation(info, i);
+  return !coll || sqlite3_stricmp(coll, "BINARY") == 0;
 }
 
 /* 1 when constraint op on column c can be pushed into a source's query. */
@@ -797,7 +981,8 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     if (rt->arg >= 0) {
       for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-        if (c->usable && c->iColumn == rt->arg && c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
+        if (c->usable && c->iColumn == rt->arg && c->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+            binary_collation(info, i)) {
           arg_cons = i;
           break;
         }
@@ -808,15 +993,17 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
 #endif
       if (rt->batch_attr && !is_in) continue;
     }
-    double cost = rt->cost;
+    double cost = r == vt->listing && vt->full_pages > 0 ? (double)vt->full_pages : rt->cost;
     if (is_in && !rt->batch_attr) cost *= 5;
     if (rt->source->flags & S_PUSHDOWN) {
       for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-        if (c->usable && c->iColumn >= 0 && i != arg_cons && pushable(&t->cols[c->iColumn], c->op))
+        if (c->usable && c->iColumn >= 0 && i != arg_cons && pushable(&t->cols[c->iColumn], c->op) &&
+            binary_collation(info, i))
           cost *= 0.5;
       }
     }
+    if (cost < 1) cost = 1;
     if (cost < best_cost) {
       best_cost = cost;
       best = r;
@@ -853,7 +1040,9 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
 #endif
     if (c->iColumn < 0) { all_pushed = 0; continue; }
     const okta_column *col = &t->cols[c->iColumn];
-    if ((rt->source->flags & S_PUSHDOWN) && pushable(col, c->op)) {
+    /* Hidden inputs take any collation: they read back as given. */
+    if ((rt->source->flags & S_PUSHDOWN) && pushable(col, c->op) &&
+        ((col->flags & COL_HIDDEN) || binary_collation(info, i))) {
       info->aConstraintUsage[i].argvIndex = ++argv;
       /* Hidden inputs cannot be rechecked: their value is what was passed. */
       if (col->flags & COL_HIDDEN) info->aConstraintUsage[i].omit = 1;
@@ -872,14 +1061,26 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
       okta_buf_puts(&s, " OFFSET");
     }
   }
+  /* A keyed route may be answered from a store of the table's rows: it
+  ** needs to know which columns the plan reads. */
+  int probe_eq = 0;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    probe_eq |= info->aConstraintUsage[i].argvIndex > 0 && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->iColumn >= 0 &&
+                !(t->cols[c->iColumn].flags & COL_HIDDEN);
+  }
+  if (rt->arg >= 0 || probe_eq) okta_buf_printf(&s, " used=%llx", (unsigned long long)info->colUsed);
   if (s.oom) { okta_buf_free(&s); return SQLITE_NOMEM; }
   info->idxNum = best;
   info->idxStr = sqlite3_mprintf("%s", s.p);
   info->needToFreeIdxStr = 1;
   okta_buf_free(&s);
   if (!info->idxStr) return SQLITE_NOMEM;
-  info->estimatedCost = best_cost;
-  info->estimatedRows = (sqlite3_int64)(rt->rows > 0 ? rt->rows : 1000);
+  double rows = best == vt->listing && vt->learned_rows > 0 ? (double)vt->learned_rows : rt->rows > 0 ? rt->rows : 1000;
+  for (int i = 1; i < argv; i++) rows /= 4; /* each pushed term keeps some */
+  if (rows < 1) rows = 1;
+  info->estimatedCost = best_cost * 100 + rows * 0.01;
+  info->estimatedRows = (sqlite3_int64)rows;
   if (rt->source->kind == K_OBJECT && !rt->parent && best_arg >= 0 && !best_in)
     info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
   return SQLITE_OK;
@@ -893,6 +1094,7 @@ static int oktaOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
   memset(cur, 0, sizeof(*cur));
   cur->colval = calloc((size_t)vt->t->ncol, sizeof(char *));
   if (!cur->colval) { sqlite3_free(cur); return SQLITE_NOMEM; }
+  cur->probe_col = -1;
   cur->eof = 1;
   *ppCursor = &cur->base;
   return SQLITE_OK;
@@ -919,6 +1121,11 @@ static void cursor_reset(okta_cursor *cur) {
   }
   cJSON_Delete(cur->item);
   cur->item = NULL;
+  okta_rowstore_free(cur->store);
+  cur->store = NULL;
+  free(cur->probe_val);
+  cur->probe_val = NULL;
+  cur->probe_col = -1;
   cur->single_done = cur->keys_done = 0;
   cur->rowid = cur->emitted = 0;
   cur->eof = 1;
@@ -976,35 +1183,6 @@ static int args_batch(okta_cursor *cur, const char *attr) {
   return rc;
 }
 
-/* True when s is exactly YYYY-MM-DDTHH:MM:SS.mmmZ, Okta's own format. */
-static int is_canonical_time(const char *s) {
-  static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-  for (int i = 0; pat[i]; i++) {
-    if (!s[i]) return 0;
-    if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i]) return 0;
-  }
-  return s[sizeof(pat) - 1] == 0;
-}
-
-/* Converts a SQL bound on a timestamp column into an API bound whose
-** result is a superset of what SQLite's text comparison keeps: a lower
-** bound L (time >= L) or an upper bound U (time < U). Returns -1 when the
-** value cannot be used. */
-static int time_bound(const char *v, unsigned char op, int64_t *ms) {
-  int64_t t;
-  if (!v || okta_parse_iso8601(v, &t)) return -1;
-  int lower = op == SQLITE_INDEX_CONSTRAINT_GT || op == SQLITE_INDEX_CONSTRAINT_GE;
-  if (is_canonical_time(v)) {
-    *ms = lower ? t : op == SQLITE_INDEX_CONSTRAINT_LE ? t + 1 : t;
-  } else if (strlen(v) == 10) {
-    /* A date is a prefix of every timestamp of that day. */
-    *ms = t;
-  } else {
-    *ms = lower ? t - 86400000 : t + 86400000;
-  }
-  return 0;
-}
-
 /* Sets (or tightens) a pushed parameter. */
 static int param_set(okta_cursor *cur, const char *name, const char *value, int keep_min, int keep_max) {
   for (int i = 0; i < cur->nparams; i++) {
@@ -1020,6 +1198,232 @@ static int param_set(okta_cursor *cur, const char *name, const char *value, int 
   cur->params[cur->nparams].name = name;
   cur->params[cur->nparams].value = okta_strdup(value);
   return cur->params[cur->nparams++].value ? 0 : -1;
+}
+
+/* What xFilter gathers from the constraints before any request. */
+typedef struct filter_terms {
+  okta_buf filter, search;        /* terms for filter= and search= */
+  struct {
+    int rank, hidden;
+    char *text;
+  } one[8];                        /* S_ONE_FILTER: candidates for the one term */
+  int none;
+  const char *raw_filter, *raw_search; /* hidden raw inputs */
+  int exact;    /* the API answers exactly the rows SQLite keeps */
+  int no_rows;  /* some constraint can match no row */
+  char *err;    /* the query cannot be answered as asked */
+} filter_terms;
+
+static void terms_free(filter_terms *ft) {
+  okta_buf_free(&ft->filter);
+  okta_buf_free(&ft->search);
+  for (int i = 0; i < ft->none; i++) free(ft->one[i].text);
+  ft->none = 0;
+}
+
+/* 1 when v is an id of this column's kind: the prefix, then letters and
+** digits. Okta resolves /users/{login} like /users/{id}, so a login used
+** as a user key would fetch that user's rows under another key. */
+static int id_ok(const okta_column *cd, const char *v) {
+  if (!cd->id_prefix) return 1;
+  size_t n = strlen(cd->id_prefix), len = strlen(v);
+  if (len < n + 10 || len > 32 || strncmp(v, cd->id_prefix, n) != 0) return 0;
+  for (const char *c = v + n; *c; c++) {
+    if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) return 0;
+  }
+  return 1;
+}
+
+/* 1 when a value can go into a filter expression as it is: Okta's grammar
+** has no escape for control characters, and a URL has a length limit.
+** Values that fail are left to SQLite. */
+static int term_value_ok(const char *v) {
+  size_t n = 0;
+  for (const unsigned char *c = (const unsigned char *)v; *c; c++, n++) {
+    if (*c < 0x20 || *c == 0x7f) return 0;
+  }
+  return n <= 1024;
+}
+
+/* Adds 'attr op "value"' to filter= (or to the candidates of a source
+** that takes one expression), or to search=. */
+static int term_add(okta_cursor *cur, filter_terms *ft, const okta_column *cd, const char *op, const char *v) {
+  okta_buf *b = cd->dialect == D_SEARCH ? &ft->search : &ft->filter;
+  if (cd->dialect != D_SEARCH && (cur->route->source->flags & S_ONE_FILTER)) {
+    if (ft->none == COUNT(ft->one)) return 0;
+    okta_buf one = {0};
+    okta_filter_term(&one, cd->api, op, v);
+    ft->one[ft->none].rank = cd->rank;
+    ft->one[ft->none].hidden = (cd->flags & COL_HIDDEN) != 0;
+    if (!(ft->one[ft->none].text = okta_buf_take(&one))) return -1;
+    ft->none++;
+    return 0;
+  }
+  okta_filter_term(b, cd->api, op, v);
+  return b->oom ? -1 : 0;
+}
+
+/* Translates one constraint of xFilter (column col, operator op as in the
+** plan, value v) into the route's key, a pushed term, or a fact about the
+** result (no rows). Whatever is pushed is a superset of what SQLite keeps,
+** since SQLite checks every constraint again (except hidden inputs, whose
+** value is what was applied). */
+static int constraint_apply(okta_cursor *cur, filter_terms *ft, int col, const char *op, sqlite3_value *val) {
+  const okta_column *cd = &((okta_vtab *)cur->base.pVtab)->t->cols[col];
+  int is_arg = col == cur->route->arg;
+  if (strcmp(op, "IN") == 0) {
+#if SQLITE_VERSION_NUMBER >= 3038000
+    sqlite3_value *v;
+    int r2;
+    for (r2 = sqlite3_vtab_in_first(val, &v); r2 == SQLITE_OK && v; r2 = sqlite3_vtab_in_next(val, &v)) {
+      const char *s = (const char *)sqlite3_value_text(v);
+      /* NULL, a blob or a non-id never equals a key column's text. */
+      if (!s || sqlite3_value_type(v) == SQLITE_BLOB || !id_ok(cd, s)) continue;
+      if (args_push(cur, s)) return SQLITE_NOMEM;
+    }
+    if (r2 != SQLITE_OK && r2 != SQLITE_DONE) return r2;
+#endif
+    return SQLITE_OK;
+  }
+  const char *v = (const char *)sqlite3_value_text(val);
+  int type = sqlite3_value_type(val);
+  if (!v) {
+    ft->no_rows = 1; /* col = NULL, col > NULL ...: never true */
+    return SQLITE_OK;
+  }
+  int eq = strcmp(op, "=") == 0;
+  if (eq && !is_arg && !(cd->flags & COL_HIDDEN) && cur->probe_col < 0 && type != SQLITE_BLOB) {
+    if (!(cur->probe_val = okta_strdup(v))) return SQLITE_NOMEM;
+    cur->probe_col = col;
+  }
+  if (cd->flags & COL_HIDDEN) {
+    /* An input: it reads back as the value applied, so two different
+    ** values cannot both hold. */
+    if (eq && cur->colval[col] && strcmp(cur->colval[col], v) != 0) ft->no_rows = 1;
+    if (eq && !cur->colval[col] && !(cur->colval[col] = okta_strdup(v))) return SQLITE_NOMEM;
+    if (strlen(v) > 4096) {
+      okta_buf b = {0};
+      okta_buf_printf(&b, "%s: the value is too long to send (%zu bytes, at most 4096)", cd->name, strlen(v));
+      free(ft->err);
+      ft->err = okta_buf_take(&b);
+      return SQLITE_OK;
+    }
+  }
+  if (is_arg && eq && cur->nargs == 0) {
+    /* A blob never equals text; a value that is not an id of this kind is
+    ** no row (and no request). */
+    if (type == SQLITE_BLOB || !id_ok(cd, v)) ft->no_rows = 1;
+    else if (args_push(cur, v)) return SQLITE_NOMEM;
+    return SQLITE_OK;
+  }
+  if (type == SQLITE_BLOB && !(cd->flags & COL_HIDDEN)) {
+    ft->exact = 0; /* a blob compares unlike its text: SQLite decides */
+    return SQLITE_OK;
+  }
+  switch (cd->dialect) {
+    case D_RAW:
+      if (strcmp(cd->api, "filter") == 0) ft->raw_filter = cur->colval[col];
+      else if (strcmp(cd->api, "search") == 0) ft->raw_search = cur->colval[col];
+      else if (param_set(cur, cd->api, cur->colval[col], 0, 0)) return SQLITE_NOMEM;
+      ft->exact = 0;
+      return SQLITE_OK;
+    case D_PARAM:
+      if (!term_value_ok(v) || (cd->values && !okta_list_has(cd->values, v, 0))) {
+        ft->exact = 0;
+        return SQLITE_OK;
+      }
+      if (!cd->values) ft->exact = 0; /* e.g. q= matches by prefix */
+      return param_set(cur, cd->api, v, 0, 0) ? SQLITE_NOMEM : SQLITE_OK;
+    default:
+      break;
+  }
+  if (!eq) {
+    /* A range on a timestamp: the instant where Okta's text starts (or
+    ** stops) to satisfy SQLite's text comparison. */
+    int lower = op[0] == '>', strict = op[1] == 0;
+    int64_t ms;
+    char iso[32];
+    int r = okta_text_time_bound(v, (size_t)sqlite3_value_bytes(val), lower, strict, &ms);
+    ft->exact = 0;
+    if (r == 1) {
+      ft->no_rows = 1;
+      return SQLITE_OK;
+    }
+    if (!lower) ms += 1; /* until= and lt take the first instant excluded */
+    okta_format_iso8601(ms, iso);
+    if (cd->dialect == D_TIME_RANGE)
+      return param_set(cur, lower ? cd->api : cd->api_hi, iso, !lower, lower) ? SQLITE_NOMEM : SQLITE_OK;
+    return term_add(cur, ft, cd, lower ? "ge" : "lt", iso) ? SQLITE_NOMEM : SQLITE_OK;
+  }
+  if (cd->id_prefix && !id_ok(cd, v)) {
+    if (cd->flags & COL_HIDDEN) ft->no_rows = 1; /* an input no resource can match */
+    else ft->exact = 0;
+    return SQLITE_OK;
+  }
+  /* A value the API does not know (it could answer 400), a time not in
+  ** Okta's own format, or one the grammar cannot carry: SQLite decides. */
+  if ((cd->values && !okta_list_has(cd->values, v, 0)) || ((cd->ops & OP_RANGE) && !okta_is_canonical_time(v)) ||
+      !term_value_ok(v)) {
+    if (cd->flags & COL_HIDDEN) {
+      free(ft->err);
+      ft->err = okta_strdup("a value with control characters cannot be sent to Okta");
+    }
+    ft->exact = 0;
+    return SQLITE_OK;
+  }
+  /* search= compares case-insensitively on real orgs; free-text filter
+  ** attributes may too: only ids and enumerated values are exact. */
+  if (cd->dialect == D_SEARCH || (!cd->values && !cd->id_prefix && !(cd->flags & COL_HIDDEN))) ft->exact = 0;
+  return term_add(cur, ft, cd, "eq", v) ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+/* Turns the gathered terms into filter= / search= parameters. */
+static int terms_finish(okta_cursor *cur, filter_terms *ft) {
+  const okta_table *t = ((okta_vtab *)cur->base.pVtab)->t;
+  okta_buf *filter = &ft->filter, *search = &ft->search;
+  if (ft->raw_filter && ft->raw_search) {
+    ft->err = okta_strdup("filter and search cannot be combined (Okta applies one of them); put "
+                          "both conditions in one search expression");
+    return SQLITE_OK;
+  }
+  if (ft->none) {
+    /* One expression only: an input must be sent (it is not checked
+    ** again), otherwise the most selective term. */
+    int pick = -1, hidden = 0;
+    for (int i = 0; i < ft->none; i++) {
+      hidden += ft->one[i].hidden;
+      if (pick < 0 || ft->one[i].hidden > ft->one[pick].hidden ||
+          (ft->one[i].hidden == ft->one[pick].hidden && ft->one[i].rank < ft->one[pick].rank))
+        pick = i;
+    }
+    if (hidden > 1) {
+      okta_buf b = {0};
+      okta_buf_printf(&b, "%s takes one filter expression: these inputs cannot be combined:", t->name);
+      for (int i = 0; i < ft->none; i++)
+        if (ft->one[i].hidden) okta_buf_printf(&b, " %s", ft->one[i].text);
+      ft->err = okta_buf_take(&b);
+      return SQLITE_OK;
+    }
+    if (ft->none > 1) ft->exact = 0;
+    okta_buf_puts(filter, ft->one[pick].text);
+  }
+  /* Okta takes either filter= or search=: when both are needed, search
+  ** carries everything (it accepts the filter attributes too). */
+  if (ft->raw_search) {
+    if (param_set(cur, "search", ft->raw_search, 0, 0)) return SQLITE_NOMEM;
+  } else if (search->n) {
+    if (filter->n && !ft->raw_filter) {
+      okta_buf_puts(search, " and ");
+      okta_buf_puts(search, filter->p);
+    }
+    if (param_set(cur, "search", search->p, 0, 0)) return SQLITE_NOMEM;
+  }
+  if (ft->raw_filter) {
+    if (param_set(cur, "filter", ft->raw_filter, 0, 0)) return SQLITE_NOMEM;
+  } else if (filter->n && !search->n && !ft->raw_search) {
+    if (param_set(cur, "filter", filter->p, 0, 0)) return SQLITE_NOMEM;
+  }
+  return filter->oom || search->oom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
 /* Lookahead for joins. SQLite drives a child table once per outer row
@@ -1043,21 +1447,30 @@ static const col_path *key_source(okta_cursor *o, const char *key) {
   return NULL;
 }
 
+static okta_cursor *driver_of(okta_cursor *cur, const char *key, const col_path **path) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  for (okta_cursor *o = *okta_ctx_cursors(vt->ctx); o; o = o->next_open) {
+    if (o != cur && (*path = key_source(o, key))) return o;
+  }
+  return NULL;
+}
+
 /* Prefetches this cursor's request for the keys that follow key in the
 ** other open cursors. */
 static void lookahead(okta_cursor *cur, const char *key) {
-  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
   const okta_route *rt = cur->route;
   if (rt->parent || rt->batch_attr || !okta_client_caching(cur->cli)) return;
-  for (okta_cursor *o = *okta_ctx_cursors(vt->ctx); o; o = o->next_open) {
-    if (o == cur) continue;
-    const col_path *p = key_source(o, key);
-    if (!p) continue;
+  const col_path *p;
+  okta_cursor *o = driver_of(cur, key, &p);
+  if (o) {
     int budget = LOOKAHEAD_ROWS(cur);
     for (int w = 0; w < o->wn && budget > 0; w++) {
       for (cJSON *it = o->win[w]->it; it && budget > 0; it = it->next, budget--) {
         const cJSON *v = path_walk(it, p);
-        if (!cJSON_IsString(v) || strset_add(&cur->looked_ahead, v->valuestring) != 1) continue;
+        if (!cJSON_IsString(v) || !id_ok(&((okta_vtab *)cur->base.pVtab)->t->cols[rt->arg], v->valuestring) ||
+            !path_value_ok(rt->source->path, "{key}", v->valuestring) ||
+            strset_add(&cur->looked_ahead, v->valuestring) != 1)
+          continue;
         fetch tmp = {.src = rt->source, .is_main = 1, .key = v->valuestring, .arg = v->valuestring};
         char *url = fetch_url(cur, &tmp);
         if (url) okta_client_prefetch(cur->cli, url, rt->source->path);
@@ -1065,6 +1478,186 @@ static void lookahead(okta_cursor *cur, const char *key) {
       }
     }
     return;
+  }
+}
+
+/* --------------------------------------------------- probes from a store
+
+** Probes served from one listing. A keyed route (id =, user_id =) is one
+** or two requests per key; SQLite drives it once per outer row of a join.
+** When the probes of a table cost as much as reading the table once (or
+** the join's outer side, another okta cursor, is known to be big enough
+** for that), the table is read once, with a plain full scan on the same
+** connection, into a row store; every probe is then answered from it. So
+** whatever plan SQLite picks, a two-table join costs about one scan of
+** each table. Only the columns the plan reads are kept. */
+
+/* Rows a cursor is expected to produce in all. */
+static double cursor_expected_rows(okta_cursor *o) {
+  okta_vtab *ov = (okta_vtab *)o->base.pVtab;
+  const okta_route *rt = o->route;
+  if (rt->arg >= 0) return (double)o->nargs * (rt->rows > 0 ? rt->rows : 1);
+  double all = ov->learned_rows > 0 ? (double)ov->learned_rows : rt->rows;
+  for (int i = 0; i < o->nparams; i++) all /= 10; /* each pushed term narrows */
+  return all < 1 ? 1 : all;
+}
+
+/* Rows the outer cursor o has still to produce: exact when everything it
+** will produce is already in memory (one page, a pushed filter), else the
+** larger of what is in hand and what it is expected to produce. */
+static double driver_remaining(okta_cursor *o) {
+  double n = 0;
+  const okta_route *rt = o->route;
+  int more = !o->keys_done && (o->pf != NULL || (rt->arg >= 0 ? o->argi < o->nargs : !o->single_done));
+  for (int w = 0; w < o->wn; w++) {
+    fetch *f = o->win[w];
+    for (cJSON *it = f->it; it; it = it->next) n++;
+    if (!f->finished || f->req || f->pending_url) more = 1;
+  }
+  if (!more) return n;
+  double est = cursor_expected_rows(o) - (double)o->emitted;
+  return est > n ? est : n;
+}
+
+/* Pages one full scan of the table costs: learned, or the descriptor's guess. */
+static double listing_pages(okta_vtab *vt) {
+  if (vt->full_pages > 0) return (double)vt->full_pages;
+  return vt->listing >= 0 ? vt->t->routes[vt->listing].cost : 1e12;
+}
+
+/* The open cursor (the outer side of a join) whose current row holds key. */
+static okta_cursor *driver_of(okta_cursor *cur, const char *key, const col_path **path);
+
+/* Reads every row of the table once into vt->store (the columns in keep). */
+static int store_build(okta_cursor *cur, uint64_t keep) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  const okta_table *t = vt->t;
+  sqlite3 *db = okta_ctx_db(vt->ctx);
+  okta_buf sql = {0};
+  int map[64], nsel = 0;
+  okta_buf_puts(&sql, "SELECT ");
+  for (int c = 0; c < t->ncol && nsel < 64; c++) {
+    if ((t->cols[c].flags & COL_HIDDEN) || !((keep >> (c < 63 ? c : 63)) & 1)) continue;
+    okta_buf_printf(&sql, "%s%s", nsel ? ", " : "", t->cols[c].name);
+    map[nsel++] = c;
+  }
+  if (!nsel) okta_buf_puts(&sql, "NULL");
+  okta_buf_printf(&sql, " FROM %s", t->name);
+  if (sql.oom) { okta_buf_free(&sql); return SQLITE_NOMEM; }
+  sqlite3_stmt *st = NULL;
+  long before = okta_pages_read(cur->cli);
+  int rc = sqlite3_prepare_v2(db, sql.p, -1, &st, NULL);
+  okta_buf_free(&sql);
+  okta_rowstore *rs = rc == SQLITE_OK ? okta_rowstore_new(t->ncol, keep) : NULL;
+  sqlite3_value **vals = rs ? calloc((size_t)t->ncol, sizeof(*vals)) : NULL;
+  if (rc == SQLITE_OK && !vals) rc = SQLITE_NOMEM;
+  int step;
+  while (rc == SQLITE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    for (int k = 0; k < nsel; k++) vals[map[k]] = sqlite3_column_value(st, k);
+    rc = okta_rowstore_add(rs, vals, 0);
+  }
+  if (rc == SQLITE_OK && step != SQLITE_DONE) {
+    rc = step == SQLITE_INTERRUPT ? SQLITE_INTERRUPT : SQLITE_ERROR;
+    okta_vtab_error(&vt->base, "%s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  free(vals);
+  if (rc != SQLITE_OK) {
+    okta_rowstore_free(rs);
+    return rc;
+  }
+  okta_rowstore_free(vt->store);
+  vt->store = rs;
+  vt->store_keep = keep;
+  vt->store_cli = cur->cli;
+  vt->store_generation = okta_client_cache_generation(cur->cli);
+  vt->store_expires = okta_now_mono() + okta_config_real(okta_client_config(cur->cli), CFG_CACHE_TTL);
+  vt->learned_rows = okta_rowstore_count(rs);
+  vt->full_pages = okta_pages_read(cur->cli) - before;
+  if (vt->full_pages < 1) vt->full_pages = 1;
+  vt->probes = 0;
+  vt->probe_pages = vt->max_probe = 0;
+  return SQLITE_OK;
+}
+
+/* Decides whether this probe is answered from the store (building it when
+** the policy says so); 1 when it is, 0 when it goes to the API. */
+static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  const okta_table *t = vt->t;
+  *rc = SQLITE_OK;
+  if (vt->store && (vt->store_cli != cur->cli || okta_now_mono() > vt->store_expires ||
+                    vt->store_generation != okta_client_cache_generation(cur->cli))) {
+    okta_rowstore_free(vt->store); /* as stale as the responses it came from */
+    vt->store = NULL;
+  }
+  if (vt->listing < 0 || !okta_client_caching(cur->cli)) return 0;
+  if (cur->route->arg >= 0 && cur->nargs > 0) {
+    cur->skeys = cur->args;
+    cur->nskeys = cur->nargs;
+    cur->skey_col = cur->route->arg;
+  } else if (cur->route_idx == vt->listing && cur->probe_col >= 0) {
+    cur->skeys = &cur->probe_val;
+    cur->nskeys = 1;
+    cur->skey_col = cur->probe_col;
+  } else {
+    return 0;
+  }
+  for (int c = 0; c < t->ncol; c++) {
+    if (cur->colval[c]) return 0; /* an input only the API can apply */
+  }
+  uint64_t need = used | (1ULL << (cur->skey_col < 63 ? cur->skey_col : 63));
+  for (int k = 0; k < vt->nkey; k++) need |= 1ULL << (vt->key_col[k] < 63 ? vt->key_col[k] : 63);
+  long now = okta_pages_read(cur->cli);
+  if (vt->probes && vt->probe_col == cur->skey_col) {
+    long last = now - vt->pages_at_probe;
+    vt->probe_pages += last;
+    if (last > vt->max_probe) vt->max_probe = last;
+  } else {
+    vt->probes = 0; /* a join probes one column: other lookups are not its probes */
+    vt->probe_pages = vt->max_probe = 0;
+    vt->probe_col = cur->skey_col;
+  }
+  if (vt->store && (vt->store_keep & need) != need) {
+    /* The store lacks a column this plan reads: read it again (from the
+    ** response cache) with both. */
+    *rc = store_build(cur, vt->store_keep | need);
+    if (*rc != SQLITE_OK) return 0;
+  }
+  if (!vt->store) {
+    const col_path *p;
+    okta_cursor *o = driver_of(cur, cur->skeys[0], &p);
+    double more = o ? driver_remaining(o) : 0;
+    if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)listing_pages(vt), more,
+                             cur->route->arg >= 0 ? cur->route->cost : listing_pages(vt) / 10)) {
+      *rc = store_build(cur, need);
+      if (*rc != SQLITE_OK) return 0;
+    }
+  }
+  vt->probes += cur->nskeys;
+  vt->pages_at_probe = okta_pages_read(cur->cli);
+  if (!vt->store) return 0;
+  cur->store = okta_rowstore_ref(vt->store);
+  cur->argi = 0;
+  cur->srow = -1;
+  return 1;
+}
+
+/* The next stored row of the cursor's keys; sets eof after the last. */
+static int store_next(okta_cursor *cur) {
+  for (;;) {
+    if (cur->argi > 0) {
+      const char *key = cur->skeys[cur->argi - 1];
+      cur->srow = okta_rowstore_find(cur->store, cur->skey_col, key, (int)strlen(key), cur->srow);
+      if (cur->srow == -2) return SQLITE_NOMEM;
+      if (cur->srow >= 0) return SQLITE_OK;
+    }
+    if (cur->argi >= cur->nskeys) {
+      cur->eof = 1;
+      return SQLITE_OK;
+    }
+    cur->argi++;
+    cur->srow = -1;
   }
 }
 
@@ -1109,14 +1702,14 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
   okta_ctx_progress_rows(vt->ctx, t->name, 0);
   cur->want = -1;
   cur->page_size = 0;
-  okta_buf filter = {0}, search = {0};
-  const char *raw_filter = NULL, *raw_search = NULL;
+  filter_terms ft = {0};
+  ft.exact = 1;
   sqlite3_int64 limit = -1, offset = 0;
-  int rc = SQLITE_OK, no_rows = 0;
+  int rc = SQLITE_OK;
 
   /* Skip the route name, then one token per argument. */
   const char *p = idxStr ? strchr(idxStr, ' ') : NULL;
-  for (int i = 0; i < argc && p; i++) {
+  for (int i = 0; i < argc && p && rc == SQLITE_OK; i++) {
     while (*p == ' ') p++;
     const char *end = strchr(p, ' ');
     size_t tl = end ? (size_t)(end - p) : strlen(p);
@@ -1126,106 +1719,44 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
     if (strcmp(tok, "LIMIT") == 0) { limit = sqlite3_value_int64(argv[i]); continue; }
     if (strcmp(tok, "OFFSET") == 0) { offset = sqlite3_value_int64(argv[i]); continue; }
     size_t nl = strspn(tok, "abcdefghijklmnopqrstuvwxyz_0123456789");
-    const char *op = tok + nl;
     int col = -1;
     for (int c = 0; c < t->ncol; c++) {
       if (strlen(t->cols[c].name) == nl && strncmp(t->cols[c].name, tok, nl) == 0) col = c;
     }
-    if (col < 0) continue;
-    const okta_column *cd = &t->cols[col];
-    if (strcmp(op, "IN") == 0) {
-#if SQLITE_VERSION_NUMBER >= 3038000
-      sqlite3_value *v;
-      int r2;
-      for (r2 = sqlite3_vtab_in_first(argv[i], &v); r2 == SQLITE_OK && v; r2 = sqlite3_vtab_in_next(argv[i], &v)) {
-        const char *s = (const char *)sqlite3_value_text(v);
-        if (s && args_push(cur, s)) rc = SQLITE_NOMEM;
-      }
-      if (r2 != SQLITE_OK && r2 != SQLITE_DONE) rc = r2;
-#endif
-      continue;
-    }
-    const char *v = (const char *)sqlite3_value_text(argv[i]);
-    if (!v) {
-      /* col = NULL, col > NULL ...: never true. */
-      no_rows = 1;
-      continue;
-    }
-    if (col == cur->route->arg && strcmp(op, "=") == 0 && cur->nargs == 0) {
-      if (args_push(cur, v)) rc = SQLITE_NOMEM;
-      continue;
-    }
-    if ((cd->flags & COL_HIDDEN) && strcmp(op, "=") == 0 && !cur->colval[col]) {
-      cur->colval[col] = okta_strdup(v);
-      if (!cur->colval[col]) rc = SQLITE_NOMEM;
-    }
-    if (cd->dialect == D_RAW) {
-      if (strcmp(cd->api, "filter") == 0) raw_filter = cur->colval[col];
-      else if (strcmp(cd->api, "search") == 0) raw_search = cur->colval[col];
-      else rc = param_set(cur, cd->api, v, 0, 0) ? SQLITE_NOMEM : rc;
-      continue;
-    }
-    if (cd->dialect == D_PARAM) {
-      rc = param_set(cur, cd->api, v, 0, 0) ? SQLITE_NOMEM : rc;
-      continue;
-    }
-    unsigned char sop = strcmp(op, "=") == 0 ? SQLITE_INDEX_CONSTRAINT_EQ
-                        : strcmp(op, ">") == 0  ? SQLITE_INDEX_CONSTRAINT_GT
-                        : strcmp(op, ">=") == 0 ? SQLITE_INDEX_CONSTRAINT_GE
-                        : strcmp(op, "<") == 0  ? SQLITE_INDEX_CONSTRAINT_LT
-                                                : SQLITE_INDEX_CONSTRAINT_LE;
-    if (sop != SQLITE_INDEX_CONSTRAINT_EQ) {
-      int64_t ms;
-      char iso[32];
-      if (time_bound(v, sop, &ms)) continue; /* left to SQLite */
-      okta_format_iso8601(ms, iso);
-      int lower = sop == SQLITE_INDEX_CONSTRAINT_GT || sop == SQLITE_INDEX_CONSTRAINT_GE;
-      if (cd->dialect == D_TIME_RANGE) {
-        rc = param_set(cur, lower ? cd->api : cd->api_hi, iso, !lower, lower) ? SQLITE_NOMEM : rc;
-      } else {
-        okta_filter_term(cd->dialect == D_SEARCH ? &search : &filter, cd->api, lower ? "ge" : "lt", iso);
-      }
-      continue;
-    }
-    /* A value the API does not know, or a time not in Okta's own format,
-    ** could be rejected with a 400: leave it to SQLite, which gives the
-    ** exact answer. */
-    if (cd->values && !okta_list_has(cd->values, v, 0)) continue;
-    if ((cd->ops & OP_RANGE) && !is_canonical_time(v)) continue;
-    okta_filter_term(cd->dialect == D_SEARCH ? &search : &filter, cd->api, "eq", v);
+    if (col >= 0) rc = constraint_apply(cur, &ft, col, tok + nl, argv[i]);
   }
+  if (rc == SQLITE_OK) rc = terms_finish(cur, &ft);
   if (limit >= 0) {
-    cur->want = limit + (offset > 0 ? offset : 0);
-    if (cur->want == 0) no_rows = 1;
-    if (cur->want < cur->route->source->page_size) cur->page_size = (int)cur->want;
+    if (offset < 0) offset = 0;
+    cur->want = limit > INT64_MAX - offset ? -1 : limit + offset;
+    if (cur->want == 0) ft.no_rows = 1;
+    /* Small pages only when the API answers exactly what SQLite keeps:
+    ** otherwise SQLite discards rows and small pages multiply requests. */
+    if (ft.exact && cur->want >= 0 && cur->want < cur->route->source->page_size) cur->page_size = (int)cur->want;
   }
-  /* Okta takes either filter= or search=: when both are needed, search
-  ** carries everything (it accepts the filter attributes too). */
-  if (raw_search) {
-    rc = param_set(cur, "search", raw_search, 0, 0) ? SQLITE_NOMEM : rc;
-  } else if (search.n) {
-    if (filter.n && !raw_filter) {
-      okta_buf_puts(&search, " and ");
-      okta_buf_puts(&search, filter.p);
-    }
-    rc = param_set(cur, "search", search.p, 0, 0) ? SQLITE_NOMEM : rc;
+  int no_rows = ft.no_rows;
+  if (ft.err) {
+    okta_vtab_error(pCur->pVtab, "%s: %s", t->name, ft.err);
+    free(ft.err);
+    if (rc == SQLITE_OK) rc = SQLITE_ERROR;
   }
-  if (raw_filter && !raw_search) {
-    rc = param_set(cur, "filter", raw_filter, 0, 0) ? SQLITE_NOMEM : rc;
-  } else if (filter.n && !search.n && !raw_search) {
-    rc = param_set(cur, "filter", filter.p, 0, 0) ? SQLITE_NOMEM : rc;
-  }
-  if (filter.oom || search.oom) rc = SQLITE_NOMEM;
-  okta_buf_free(&filter);
-  okta_buf_free(&search);
-  if (rc == SQLITE_OK && cur->route->batch_attr && cur->nargs > 0)
-    rc = args_batch(cur, cur->route->batch_attr) ? SQLITE_NOMEM : SQLITE_OK;
+  terms_free(&ft);
   if (rc != SQLITE_OK) return rc;
   if (no_rows || (cur->route->arg >= 0 && cur->nargs == 0)) {
     cur->eof = 1;
     return SQLITE_OK;
   }
   cursor_register(cur);
+  cur->pages_at_filter = okta_pages_read(cur->cli);
+  const char *u = idxStr ? strstr(idxStr, " used=") : NULL;
+  uint64_t used = u ? strtoull(u + 6, NULL, 16) : ~(uint64_t)0;
+  if (probe_from_store(cur, used, &rc)) {
+    cur->eof = 0;
+    return store_next(cur);
+  }
+  if (rc == SQLITE_OK && cur->route->batch_attr) /* keys into 'id eq "a" or ...' filters */
+    rc = args_batch(cur, cur->route->batch_attr) ? SQLITE_NOMEM : SQLITE_OK;
+  if (rc != SQLITE_OK) return rc;
   if (cur->nargs == 1 && !cur->route->parent) lookahead(cur, cur->args[0]);
   int fan_out = cur->route->parent != NULL || cur->nargs > 1;
   cur->wcap = fan_out ? okta_ctx_concurrency(vt->ctx) * 2 : 1;
@@ -1236,7 +1767,10 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
 }
 
 /* xNext: the next row. */
-static int oktaNext(sqlite3_vtab_cursor *pCur) { return cursor_advance((okta_cursor *)pCur); }
+static int oktaNext(sqlite3_vtab_cursor *pCur) {
+  okta_cursor *cur = (okta_cursor *)pCur;
+  return cur->store ? store_next(cur) : cursor_advance(cur);
+}
 
 /* xEof: 1 after the last row. */
 static int oktaEof(sqlite3_vtab_cursor *pCur) { return ((okta_cursor *)pCur)->eof; }
@@ -1248,6 +1782,11 @@ static int oktaColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
   const okta_column *c = &vt->t->cols[i];
   const col_path *p = &vt->paths[cur->route_idx * vt->t->ncol + i];
   fetch *head = cur->wn ? cur->win[0] : NULL;
+  if (cur->store) {
+    sqlite3_value *v = okta_rowstore_value(cur->store, cur->srow, i);
+    if (v) sqlite3_result_value(ctx, v);
+    return SQLITE_OK;
+  }
   switch (p->where) {
     case W_ITEM:
     case W_PARENT: {
@@ -1278,9 +1817,45 @@ static int oktaColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
   return SQLITE_OK;
 }
 
-/* xRowid: a running row number. */
+/* The text of a key column of the current row (NULL when absent). */
+static const char *key_text(okta_cursor *cur, int i, char **tmp) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  const col_path *p = &vt->paths[cur->route_idx * vt->t->ncol + i];
+  fetch *head = cur->wn ? cur->win[0] : NULL;
+  *tmp = NULL;
+  if (cur->store) {
+    sqlite3_value *v = okta_rowstore_value(cur->store, cur->srow, i);
+    return v ? (const char *)sqlite3_value_text(v) : NULL;
+  }
+  switch (p->where) {
+    case W_ITEM:
+    case W_PARENT: {
+      const cJSON *v = path_walk(p->where == W_ITEM ? cur->item : head ? head->parent : NULL, p);
+      if (cJSON_IsString(v)) return v->valuestring;
+      if (!v || cJSON_IsNull(v)) return NULL;
+      return *tmp = cJSON_PrintUnformatted(v);
+    }
+    case W_KEY: return head ? head->key : NULL;
+    case W_ARG: return head ? head->arg : NULL;
+    case W_PUSHED: return cur->colval[i];
+    default: return NULL;
+  }
+}
+
+/* xRowid: a hash of the row's key columns, the same whichever route read
+** the row: SQLite's multi-index OR de-duplicates the branches by rowid. */
 static int oktaRowid(sqlite3_vtab_cursor *pCur, sqlite_int64 *pRowid) {
-  *pRowid = ((okta_cursor *)pCur)->rowid;
+  okta_cursor *cur = (okta_cursor *)pCur;
+  okta_vtab *vt = (okta_vtab *)pCur->pVtab;
+  const char *parts[MAX_KEY_COLS];
+  size_t lens[MAX_KEY_COLS];
+  char *tmp[MAX_KEY_COLS];
+  for (int k = 0; k < vt->nkey; k++) {
+    parts[k] = key_text(cur, vt->key_col[k], &tmp[k]);
+    lens[k] = parts[k] ? strlen(parts[k]) : 0;
+  }
+  *pRowid = okta_key_hash(parts, lens, vt->nkey);
+  for (int k = 0; k < vt->nkey; k++) cJSON_free(tmp[k]);
   return SQLITE_OK;
 }
 

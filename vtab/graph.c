@@ -23,6 +23,7 @@
 ** :org in an arm is bound to the org URL (the account's key).
 */
 #include "tables.h"
+#include "rowstore.h"
 #include "../ext/ctx.h"
 
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 SQLITE_EXTENSION_INIT3
 
 #define MAX_COLS 8
+#define SERVE_ALL (-2)
 
 typedef struct graph_arm {
   const char *consts[MAX_COLS]; /* value of each constant column, by column index */
@@ -230,6 +232,18 @@ typedef struct graph_vtab {
   okta_ctx *ctx;
   const graph_table *t;
   sqlite3 *db;
+  /* Probes: xFilter calls with a key constraint. A correlated subquery
+  ** opens a cursor per outer row, so they are counted per table (per
+  ** connection), and once they cost as much as reading every row
+  ** (okta_probe_build_now) every row is read once into store, which
+  ** answers the probes while the response cache would (cache.ttl). */
+  long full_pages;          /* pages the last reading of every row cost (0: not yet) */
+  int probes, probe_col;    /* probes on one column: another column starts over */
+  long probe_pages, max_probe, pages_at_probe;
+  okta_rowstore *store;     /* rows: the dynamic columns; tag: the arm */
+  double store_expires;     /* monotonic time */
+  okta_client *store_cli;   /* the client whose cache it mirrors */
+  long store_generation;    /* and the cache generation */
 } graph_vtab;
 
 typedef struct graph_cursor {
@@ -240,8 +254,11 @@ typedef struct graph_cursor {
   char *eq_copy[MAX_COLS];
   int arm;                  /* current arm */
   sqlite3_stmt *cur;        /* statement of the current arm */
-  sqlite3_int64 rowid;
   int eof;
+  okta_client *cli;
+  okta_rowstore *store;     /* the table's store this cursor answers from */
+  int serve_col;            /* >= 0: serving from store on this column (SERVE_ALL: every row) */
+  int srow;
 } graph_cursor;
 
 typedef struct graph_aux {
@@ -278,15 +295,17 @@ static int graphConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
 
 /* xDisconnect. */
 static int graphDisconnect(sqlite3_vtab *pVtab) {
+  okta_rowstore_free(((graph_vtab *)pVtab)->store);
   sqlite3_free(pVtab->zErrMsg);
   sqlite3_free(pVtab);
   return SQLITE_OK;
 }
 
 /*
-** Plan encoding: every usable "=" constraint is passed to xFilter; idxStr
-** lists the constrained columns by index, one character each ('0' + i), in
-** argv order. idxNum is unused (0).
+** Plan encoding: every usable "=" constraint with the BINARY collation is
+** passed to xFilter; idxStr lists the constrained columns by index, one
+** character each ('0' + i), in argv order. idxNum is unused (0). SQLite
+** checks every constraint again, so the arms may return a superset.
 */
 static int graphBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   graph_vtab *vt = (graph_vtab *)pVtab;
@@ -297,6 +316,9 @@ static int graphBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   for (int i = 0; i < info->nConstraint && n < MAX_COLS; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ || c->iColumn < 0) continue;
+    /* Under NOCASE or RTRIM an exact match inside the arms would lose rows. */
+    const char *coll = sqlite3_vtab_collation(info, i);
+    if (coll && sqlite3_stricmp(coll, "BINARY") != 0) continue;
     if (seen & (1u << c->iColumn)) continue;
     seen |= 1u << c->iColumn;
     info->aConstraintUsage[i].argvIndex = ++n;
@@ -345,6 +367,7 @@ static int graphClose(sqlite3_vtab_cursor *pCur) {
   for (size_t i = 0; i < ((size_t)vt->t->narm << vt->t->ncol); i++) sqlite3_finalize(cur->stmts[i]);
   free(cur->stmts);
   free(cur->org);
+  okta_rowstore_free(cur->store);
   sqlite3_free(cur);
   return SQLITE_OK;
 }
@@ -403,6 +426,8 @@ static int arm_stmt(graph_cursor *cur, int arm, sqlite3_stmt **out) {
   return SQLITE_OK;
 }
 
+static int arm_done(graph_cursor *cur, int rc);
+
 /* Steps to the next row, moving through the arms; skips optional arms the
 ** token may not read. */
 static int graph_step(graph_cursor *cur) {
@@ -419,27 +444,98 @@ static int graph_step(graph_cursor *cur) {
       if (rc != SQLITE_OK) return rc;
     }
     int rc = sqlite3_step(cur->cur);
-    if (rc == SQLITE_ROW) {
-      cur->rowid++;
-      return SQLITE_OK;
+    if (rc == SQLITE_ROW) return SQLITE_OK;
+    rc = arm_done(cur, rc);
+    if (rc != SQLITE_OK) return rc;
+    cur->arm++;
+  }
+}
+
+/* Ends the current arm's statement after it stepped to rc (not a row): an
+** optional arm the token may not read is skipped with a warning; any other
+** failure is the statement's error. */
+static int arm_done(graph_cursor *cur, int rc) {
+  graph_vtab *vt = (graph_vtab *)cur->base.pVtab;
+  const graph_table *t = vt->t;
+  if (rc != SQLITE_DONE) {
+    const char *msg = sqlite3_errmsg(vt->db);
+    const graph_arm *a = &t->arms[cur->arm];
+    int forbidden = strstr(msg, ": 403 ") != NULL || strstr(msg, "insufficient_scope") != NULL;
+    if (a->optional && forbidden && rc != SQLITE_INTERRUPT) {
+      if (strncmp(msg, "okta: ", 6) == 0) msg += 6;
+      okta_ctx_warn(vt->ctx, t->name, "skipped %s: %s", a->consts[t == &entities ? E_TYPE : R_TYPE], msg);
+    } else {
+      okta_vtab_error(&vt->base, "%s", msg);
+      sqlite3_reset(cur->cur);
+      cur->cur = NULL;
+      return rc == SQLITE_INTERRUPT ? rc : SQLITE_ERROR;
     }
-    if (rc != SQLITE_DONE) {
-      const char *msg = sqlite3_errmsg(vt->db);
-      const graph_arm *a = &t->arms[cur->arm];
-      int forbidden = strstr(msg, ": 403 ") != NULL || strstr(msg, "insufficient_scope") != NULL;
-      if (a->optional && forbidden && rc != SQLITE_INTERRUPT) {
-        if (strncmp(msg, "okta: ", 6) == 0) msg += 6;
-        okta_ctx_warn(vt->ctx, t->name, "skipped %s: %s", a->consts[t == &entities ? E_TYPE : R_TYPE], msg);
-      } else {
-        okta_vtab_error(&vt->base, "%s", msg);
-        sqlite3_reset(cur->cur);
-        cur->cur = NULL;
-        return rc == SQLITE_INTERRUPT ? rc : SQLITE_ERROR;
-      }
+  }
+  sqlite3_reset(cur->cur);
+  cur->cur = NULL;
+  return SQLITE_OK;
+}
+
+/* Reads every row of every arm into the cursor's store. */
+static int store_build(graph_cursor *cur) {
+  graph_vtab *vt = (graph_vtab *)cur->base.pVtab;
+  const graph_table *t = vt->t;
+  const char *saved[MAX_COLS];
+  memcpy(saved, cur->eq, sizeof(saved));
+  memset(cur->eq, 0, sizeof(cur->eq));
+  int ndyn = 0;
+  for (int i = 0; i < t->ncol; i++) ndyn += !(t->consts & (1u << i));
+  long before = okta_pages_read(cur->cli);
+  okta_rowstore *rs = okta_rowstore_new(ndyn, ~(uint64_t)0);
+  int rc = rs ? SQLITE_OK : SQLITE_NOMEM;
+  sqlite3_value *vals[MAX_COLS];
+  for (cur->arm = 0; rc == SQLITE_OK && cur->arm < t->narm; cur->arm++) {
+    rc = arm_stmt(cur, cur->arm, &cur->cur);
+    int step = SQLITE_ROW;
+    while (rc == SQLITE_OK && (step = sqlite3_step(cur->cur)) == SQLITE_ROW) {
+      for (int k = 0; k < ndyn; k++) vals[k] = sqlite3_column_value(cur->cur, k);
+      rc = okta_rowstore_add(rs, vals, cur->arm);
     }
+    if (rc == SQLITE_OK) rc = arm_done(cur, step);
+  }
+  memcpy(cur->eq, saved, sizeof(saved));
+  if (cur->cur) {
     sqlite3_reset(cur->cur);
     cur->cur = NULL;
-    cur->arm++;
+  }
+  if (rc != SQLITE_OK) {
+    okta_rowstore_free(rs);
+    return rc;
+  }
+  vt->full_pages = okta_pages_read(cur->cli) - before;
+  if (vt->full_pages < 1) vt->full_pages = 1;
+  okta_rowstore_free(vt->store);
+  vt->store = rs;
+  vt->store_cli = cur->cli;
+  vt->store_generation = okta_client_cache_generation(cur->cli);
+  vt->store_expires = okta_now_mono() + okta_config_real(okta_client_config(cur->cli), CFG_CACHE_TTL);
+  vt->probes = 0;
+  vt->probe_pages = vt->max_probe = 0;
+  return SQLITE_OK;
+}
+
+/* Next stored row matching the constraints, from cur->srow on: by the
+** index of a key column, or (SERVE_ALL) every row of the arms left. */
+static int store_step(graph_cursor *cur) {
+  graph_vtab *vt = (graph_vtab *)cur->base.pVtab;
+  const graph_table *t = vt->t;
+  const char *key = cur->serve_col >= 0 ? cur->eq[cur->serve_col] : NULL;
+  int k = 0;
+  for (int c = 0; c < cur->serve_col; c++) k += !(t->consts & (1u << c));
+  for (;;) {
+    if (key) cur->srow = okta_rowstore_find(cur->store, k, key, (int)strlen(key), cur->srow);
+    else if (++cur->srow >= okta_rowstore_count(cur->store)) cur->srow = -1;
+    if (cur->srow == -2) return SQLITE_NOMEM;
+    if (cur->srow < 0) {
+      cur->eof = 1;
+      return SQLITE_OK;
+    }
+    if (!arm_pruned(t, &t->arms[okta_rowstore_tag(cur->store, cur->srow)], cur)) return SQLITE_OK;
   }
 }
 
@@ -450,15 +546,19 @@ static int graphFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
   (void)idxNum;
   graph_clear(cur);
   cur->arm = 0;
-  cur->rowid = 0;
   cur->eof = 0;
+  cur->serve_col = -1;
+  int keyed = -1, typed = 0;
   for (int i = 0; i < argc && idxStr && idxStr[i]; i++) {
     int col = idxStr[i] - '0';
     const char *v = (const char *)sqlite3_value_text(argv[i]);
-    if (!v) { cur->eof = 1; return SQLITE_OK; } /* = NULL is never true */
+    /* = NULL is never true, nor is a blob equal to text */
+    if (!v || sqlite3_value_type(argv[i]) == SQLITE_BLOB) { cur->eof = 1; return SQLITE_OK; }
     cur->eq_copy[col] = okta_strdup(v);
     if (!cur->eq_copy[col]) return SQLITE_NOMEM;
     cur->eq[col] = cur->eq_copy[col];
+    if (keyed < 0 && !(vt->t->consts & (1u << col))) keyed = col;
+    typed |= (vt->t->consts & (1u << col)) != 0;
   }
   if (!cur->org) {
     char *err = NULL;
@@ -468,33 +568,89 @@ static int graphFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
       free(err);
       return SQLITE_ERROR;
     }
+    cur->cli = c;
     cur->org = okta_strdup(okta_client_config(c)->org_url);
     if (!cur->org) return SQLITE_NOMEM;
+  }
+  okta_rowstore_free(cur->store);
+  cur->store = NULL;
+  if (vt->store && (vt->store_cli != cur->cli || okta_now_mono() > vt->store_expires ||
+                    vt->store_generation != okta_client_cache_generation(cur->cli) || !okta_client_caching(cur->cli))) {
+    okta_rowstore_free(vt->store); /* as stale as the responses it came from */
+    vt->store = NULL;
+  }
+  if ((keyed >= 0 || typed) && okta_client_caching(cur->cli)) {
+    /* What the previous probe cost, then whether to read everything now. */
+    long now = okta_pages_read(cur->cli);
+    if (vt->probes && vt->probe_col == keyed) {
+      long last = now - vt->pages_at_probe;
+      vt->probe_pages += last;
+      if (last > vt->max_probe) vt->max_probe = last;
+    } else {
+      vt->probes = 0; /* a join probes one column: other lookups are not its probes */
+      vt->probe_pages = vt->max_probe = 0;
+      vt->probe_col = keyed;
+    }
+    if (!vt->store && okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, vt->full_pages, 0, 1)) {
+      int rc = store_build(cur);
+      if (rc != SQLITE_OK) return rc;
+    }
+    vt->probes++;
+    vt->pages_at_probe = okta_pages_read(cur->cli);
+    if (vt->store) {
+      cur->store = okta_rowstore_ref(vt->store);
+      cur->serve_col = keyed >= 0 ? keyed : SERVE_ALL;
+      cur->srow = -1;
+      return store_step(cur);
+    }
   }
   return graph_step(cur);
 }
 
-static int graphNext(sqlite3_vtab_cursor *pCur) { return graph_step((graph_cursor *)pCur); }
+static int graphNext(sqlite3_vtab_cursor *pCur) {
+  graph_cursor *cur = (graph_cursor *)pCur;
+  return cur->serve_col != -1 ? store_step(cur) : graph_step(cur);
+}
 static int graphEof(sqlite3_vtab_cursor *pCur) { return ((graph_cursor *)pCur)->eof; }
 
-/* xColumn: an arm constant, or the arm statement's column. */
-static int graphColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
-  graph_cursor *cur = (graph_cursor *)pCur;
-  const graph_table *t = ((graph_vtab *)pCur->pVtab)->t;
+/* The value of column i of the current row: an arm constant (as text in
+** *konst), or a value of the arm's statement or of the store. */
+static sqlite3_value *graph_value(graph_cursor *cur, int i, const char **konst) {
+  const graph_table *t = ((graph_vtab *)cur->base.pVtab)->t;
+  int arm = cur->serve_col != -1 ? okta_rowstore_tag(cur->store, cur->srow) : cur->arm;
+  *konst = NULL;
   if (t->consts & (1u << i)) {
-    sqlite3_result_text(ctx, t->arms[cur->arm].consts[i], -1, SQLITE_STATIC);
-    return SQLITE_OK;
+    *konst = t->arms[arm].consts[i];
+    return NULL;
   }
   int k = 0;
   for (int c = 0; c < i; c++) {
     if (!(t->consts & (1u << c))) k++;
   }
-  sqlite3_result_value(ctx, sqlite3_column_value(cur->cur, k));
+  return cur->serve_col != -1 ? okta_rowstore_value(cur->store, cur->srow, k) : sqlite3_column_value(cur->cur, k);
+}
+
+/* xColumn: an arm constant, or the arm statement's (or the store's) column. */
+static int graphColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
+  const char *konst;
+  sqlite3_value *v = graph_value((graph_cursor *)pCur, i, &konst);
+  if (konst) sqlite3_result_text(ctx, konst, -1, SQLITE_STATIC);
+  else if (v) sqlite3_result_value(ctx, v);
   return SQLITE_OK;
 }
 
+/* xRowid: a hash of every column, the same whichever plan reads the row
+** (SQLite's multi-index OR de-duplicates by rowid). */
 static int graphRowid(sqlite3_vtab_cursor *pCur, sqlite_int64 *pRowid) {
-  *pRowid = ((graph_cursor *)pCur)->rowid;
+  const graph_table *t = ((graph_vtab *)pCur->pVtab)->t;
+  const char *parts[MAX_COLS];
+  size_t lens[MAX_COLS];
+  for (int i = 0; i < t->ncol; i++) {
+    sqlite3_value *v = graph_value((graph_cursor *)pCur, i, &parts[i]);
+    if (v) parts[i] = (const char *)sqlite3_value_text(v);
+    lens[i] = parts[i] ? strlen(parts[i]) : 0;
+  }
+  *pRowid = okta_key_hash(parts, lens, t->ncol);
   return SQLITE_OK;
 }
 

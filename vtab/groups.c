@@ -13,7 +13,7 @@
 
 enum { G_ID };
 static const okta_column group_cols[] = {
-  [G_ID] = {"id", T_TEXT, "id", .dialect = D_FILTER, .api = "id", .ops = OP_EQ},
+  [G_ID] = {"id", T_TEXT, "id", .dialect = D_FILTER, .api = "id", .ops = OP_EQ, .id_prefix = "00g"},
   {"name", T_TEXT, "profile.name", .dialect = D_SEARCH, .api = "profile.name", .ops = OP_EQ},
   TEXT("description", "profile.description"),
   {"type", T_TEXT, "type", .dialect = D_FILTER, .api = "type", .ops = OP_EQ, .values = GROUP_TYPES},
@@ -27,15 +27,19 @@ static const okta_column group_cols[] = {
    .doc = "raw Okta search expression"},
 };
 
-/* Every group, with member counts (expand=stats). */
-const okta_source okta_groups_all = {"/api/v1/groups", K_LIST, 10000, PARAMS("expand=stats"), NULL, S_PUSHDOWN};
+/* Every group, with member counts (expand=stats). Real orgs answer 500 to
+** large pages with expand=stats (graph-okta had to drop to 200 and halve on
+** error), so pages are 200, halved on a 5xx, and read without the stats as
+** a last resort (S_SHRINK). */
+const okta_source okta_groups_all = {"/api/v1/groups", K_LIST, 200, PARAMS("expand=stats"), NULL, S_PUSHDOWN | S_SHRINK};
 static const okta_source group_by_id = {"/api/v1/groups/{key}", K_OBJECT, 0, PARAMS("expand=stats"), NULL, S_404_EMPTY};
-static const okta_source groups_by_ids = {"/api/v1/groups", K_LIST, 10000, PARAMS("expand=stats", "filter={key}")};
+static const okta_source groups_by_ids = {"/api/v1/groups", K_LIST, 200, PARAMS("expand=stats", "filter={key}"), NULL,
+                                          S_SHRINK};
 
 static const okta_route group_routes[] = {
   {"get", G_ID, .source = &group_by_id, .cost = 1, .rows = 1},
-  {"batch", G_ID, .source = &groups_by_ids, .batch_attr = "id", .cost = 2, .rows = 50},
-  {"list", -1, .source = &okta_groups_all, .cost = 100, .rows = 1000},
+  {"batch", G_ID, .source = &groups_by_ids, .batch_attr = "id", .cost = 1, .rows = 50},
+  {"list", -1, .source = &okta_groups_all, .cost = 5, .rows = 1000},
 };
 
 const okta_table okta_groups_table = {
@@ -47,8 +51,8 @@ const okta_table okta_groups_table = {
 
 enum { M_GROUP_ID, M_USER_ID };
 static const okta_column member_cols[] = {
-  [M_GROUP_ID] = TEXT("group_id", "=key"),
-  [M_USER_ID] = TEXT("user_id", "id"),
+  [M_GROUP_ID] = {"group_id", T_TEXT, "=key", .id_prefix = "00g"},
+  [M_USER_ID] = {"user_id", T_TEXT, "id", .id_prefix = "00u"},
   TEXT("login", "profile.login"),
   TEXT("email", "profile.email"),
   TEXT("status", "status"),
@@ -57,40 +61,40 @@ static const okta_column member_cols[] = {
 static const okta_source members_of_group = {"/api/v1/groups/{key}/users", K_LIST, 1000, .flags = S_404_EMPTY};
 static const okta_source user_for_members = {"/api/v1/users/{arg}", K_OBJECT, 0, .flags = S_404_EMPTY};
 static const okta_source groups_of_user = {"/api/v1/users/{key}/groups", K_LIST, 200, .flags = S_404_EMPTY};
-static const okta_source groups_for_members = {"/api/v1/groups", K_LIST, 10000};
 
 static const okta_route member_routes[] = {
-  {"by-group", M_GROUP_ID, .source = &members_of_group, .cost = 10, .rows = 100},
+  {"by-group", M_GROUP_ID, .source = &members_of_group, .cost = 2, .rows = 100},
   /* One user's groups: the user (for login, email, status), then its groups. */
   {"by-user", M_USER_ID, .parent = &user_for_members, .parent_key = "id", .source = &groups_of_user,
    .paths = (const char *const[]){"id", "=key", "^profile.login", "^profile.email", "^status"},
-   .cost = 12, .rows = 10},
-  {"all-groups", -1, .parent = &groups_for_members, .parent_key = "id", .source = &members_of_group,
-   .cost = 100000, .rows = 100000},
+   .cost = 2, .rows = 10},
+  {"all-groups", -1, .parent = &okta_groups_all, .parent_key = "id", .source = &members_of_group,
+   .cost = 1000, .rows = 100000},
 };
 
 const okta_table okta_group_members_table = {
   "okta_group_members", "group memberships", member_cols, COUNT(member_cols), member_routes,
-  COUNT(member_routes), "scope okta.groups.read or any administrator role",
+  COUNT(member_routes), "scope okta.groups.read or any administrator role", .key = "group_id user_id",
 };
 
 /* -------------------------------------------------------------- roles */
 
-static const okta_column group_role_cols[] = {TEXT("group_id", "=key"), ROLE_COLUMNS};
+static const okta_column group_role_cols[] = {{"group_id", T_TEXT, "=key", .id_prefix = "00g"}, ROLE_COLUMNS};
 
 static const okta_source roles_of_group_list = {"/api/v1/groups/{key}/roles", K_LIST, 0, .flags = S_404_EMPTY};
 
 static const okta_route group_role_routes[] = {
-  {"by-group", 0, .source = &roles_of_group_list, .cost = 10, .rows = 2},
+  {"by-group", 0, .source = &roles_of_group_list, .cost = 1, .rows = 2},
   /* Only groups whose stats say they hold an admin role are asked. */
   {"all-groups", -1, .parent = &okta_groups_all, .parent_key = "id",
-   .parent_unless = "_embedded.stats.hasAdminPrivilege", .source = &roles_of_group_list, .cost = 10000,
+   .parent_unless = "_embedded.stats.hasAdminPrivilege", .source = &roles_of_group_list, .cost = 10,
    .rows = 100},
 };
 
 const okta_table okta_group_roles_table = {
   "okta_group_roles", "admin roles assigned to groups", group_role_cols, COUNT(group_role_cols),
   group_role_routes, COUNT(group_role_routes), "a Super Administrator token or scope okta.roles.read",
+  .key = "group_id id",
 };
 
 /* -------------------------------------------------------------- rules */
@@ -117,7 +121,7 @@ static const okta_source rules_all = {"/api/v1/groups/rules", K_LIST, 200, .flag
 
 static const okta_route rule_routes[] = {
   {"get", R_ID, .source = &rule_by_id, .cost = 1, .rows = 1},
-  {"list", -1, .source = &rules_all, .cost = 10, .rows = 100},
+  {"list", -1, .source = &rules_all, .cost = 1, .rows = 100},
 };
 
 const okta_table okta_group_rules_table = {

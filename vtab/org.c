@@ -13,7 +13,7 @@
 #define SIMPLE_ROUTES(var, list_src, get_src)                                 \
   static const okta_route var[] = {                                           \
     {"get", 0, .source = &get_src, .cost = 1, .rows = 1},                     \
-    {"list", -1, .source = &list_src, .cost = 10, .rows = 50},                \
+    {"list", -1, .source = &list_src, .cost = 1, .rows = 50},                  \
   }
 
 /* ---------------------------------------------------------------- org */
@@ -33,7 +33,7 @@ static const okta_column org_cols[] = {
 
 static const okta_source org_object = {"/api/v1/org", K_OBJECT, 0};
 static const okta_source org_support = {"/api/v1/org/privacy/oktaSupport", K_OBJECT, 0,
-                                        .flags = S_403_WARN | S_404_EMPTY,
+                                        .flags = S_403_WARN | S_404_MISSING,
                                         .warn = "Okta Support access needs a Super Administrator token or scope "
                                                 "okta.orgs.read; support_enabled is NULL"};
 static const okta_route org_routes[] = {{"get", -1, .source = &org_object, .cost = 2, .rows = 1}};

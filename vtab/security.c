@@ -10,7 +10,7 @@
 #include "tables.h"
 
 static const okta_column factor_cols[] = {
-  TEXT("user_id", "=key"),
+  {"user_id", T_TEXT, "=key", .id_prefix = "00u"},
   TEXT("id", "id"),
   TEXT("factor_type", "factorType"),
   TEXT("provider", "provider"),
@@ -24,32 +24,33 @@ static const okta_column factor_cols[] = {
 static const okta_source factors_of_user = {"/api/v1/users/{key}/factors", K_LIST, 0, .flags = S_404_EMPTY};
 
 static const okta_route factor_routes[] = {
-  {"by-user", 0, .source = &factors_of_user, .cost = 5, .rows = 2},
-  {"all-users", -1, .parent = &okta_users_all, .parent_key = "id", .source = &factors_of_user, .cost = 1000000,
+  {"by-user", 0, .source = &factors_of_user, .cost = 1, .rows = 2},
+  {"all-users", -1, .parent = &okta_users_all, .parent_key = "id", .source = &factors_of_user, .cost = 10060,
    .rows = 20000},
 };
 
 const okta_table okta_user_factors_table = {
   "okta_user_factors", "MFA factors enrolled by users", factor_cols, COUNT(factor_cols), factor_routes,
   COUNT(factor_routes), "scope okta.users.read (factors: okta.factors.read) or any administrator role",
+  .key = "user_id id",
 };
 
 /* -------------------------------------------------------------- roles */
 
-static const okta_column user_role_cols[] = {TEXT("user_id", "=key"), ROLE_COLUMNS};
+static const okta_column user_role_cols[] = {{"user_id", T_TEXT, "=key", .id_prefix = "00u"}, ROLE_COLUMNS};
 
 static const okta_source roles_of_user = {"/api/v1/users/{key}/roles", K_LIST, 0, .flags = S_404_EMPTY};
 /* Users holding any role: one request per 100 admins instead of one per user. */
-static const okta_source role_assignees = {"/api/v1/iam/assignees/users", K_BODY_LIST, 100, .flags = S_404_EMPTY};
+static const okta_source role_assignees = {"/api/v1/iam/assignees/users", K_BODY_LIST, 100, .flags = S_404_MISSING};
 
 static const okta_route user_role_routes[] = {
-  {"by-user", 0, .source = &roles_of_user, .cost = 5, .rows = 2},
+  {"by-user", 0, .source = &roles_of_user, .cost = 1, .rows = 2},
   {"admins", -1, .parent = &role_assignees, .parent_key = "id", .fallback = &okta_users_all,
-   .source = &roles_of_user, .cost = 10000, .rows = 100},
+   .source = &roles_of_user, .cost = 100, .rows = 100},
 };
 
 const okta_table okta_user_roles_table = {
   "okta_user_roles", "admin roles of users (direct, and inherited from groups)", user_role_cols,
   COUNT(user_role_cols), user_role_routes, COUNT(user_role_routes),
-  "a Super Administrator token or scope okta.roles.read",
+  "a Super Administrator token or scope okta.roles.read", .key = "user_id id assignment_type",
 };

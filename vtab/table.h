@@ -23,6 +23,17 @@
 **   {arg:q}    the same as a quoted, escaped filter literal
 **   {batch}    for batched IN: 'attr eq "a" or attr eq "b" ...'
 **   {now}      the current time, ISO 8601
+**   {now-90d}  the time 90 days ago (the System Log's retention)
+**
+** Exactness. Every answer must equal the same query over plain tables
+** holding the table's full scan. So a value is pushed only when the API's
+** answer is a superset of the rows SQLite keeps (collation BINARY, a value
+** the API can compare exactly, a bound converted with the text order of
+** Okta's timestamps); a key column reads back the id the API returned, never
+** the value the query passed; an id the API would resolve as something else
+** (a login in place of a user id, "..") is no row without a request; and a
+** row's rowid is a hash of the table's key columns, so it is the same
+** whichever route reads the row (SQLite's OR de-duplicates by rowid).
 */
 #ifndef OKTA_TABLE_H
 #define OKTA_TABLE_H
@@ -72,6 +83,13 @@ typedef struct okta_column {
   const char *api_hi;   /* D_TIME_RANGE: parameter for the upper bound */
   const char *values;   /* '|'-separated values the API knows; others are not pushed */
   const char *doc;
+  /* An Okta id column: its ids start with this prefix ("00u") and are
+  ** letters and digits only. As a route's key, a value of another form
+  ** (a login, "..") matches no row and costs no request. */
+  const char *id_prefix;
+  /* Sources that take one filter expression only (S_ONE_FILTER): the term
+  ** of the lowest rank is sent. */
+  int rank;
 } okta_column;
 
 /* Source kinds. */
@@ -87,6 +105,10 @@ enum okta_source_kind {
 #define S_400_WARN 0x04     /* 400: no rows and a warning (feature not enabled) */
 #define S_403_WARN 0x08     /* 403: no rows and a warning */
 #define S_DEDUPE 0x10       /* passes may overlap: drop repeated ids */
+#define S_ONE_FILTER 0x20   /* filter= takes one expression only (no and/or) */
+#define S_SHRINK 0x40       /* a page that keeps failing with 5xx is asked again
+                            ** with half the limit, then without expand= */
+#define S_404_MISSING 0x80  /* any 404: the endpoint is missing (use the route's fallback) */
 
 typedef struct okta_source {
   const char *path;              /* e.g. /api/v1/users/{key}/factors */
@@ -108,8 +130,9 @@ typedef struct okta_route {
   const okta_source *source;     /* the request per key */
   const char *batch_attr;        /* IN lists become {batch} filters on this attribute */
   const char *const *paths;      /* per-column path overrides, NULL entries keep the default */
-  double cost;                   /* rough number of requests */
-  double rows;
+  double cost;                   /* requests, for an org of about 10,000 users: per key for a
+                                  ** keyed route, in all for a listing or fan-out */
+  double rows;                   /* rows, likewise */
 } okta_route;
 
 typedef struct okta_table {
@@ -125,6 +148,9 @@ typedef struct okta_table {
   ** settings). Its source flags say what a 403 or 404 means. */
   const okta_source *aux;
   const char *aux_name;
+  /* Space-separated columns that identify a row (default "id"): the rowid
+  ** is their hash. */
+  const char *key;
 } okta_table;
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -17,7 +17,7 @@ enum { C_ID, C_STATUS, C_LOGIN, C_EMAIL, C_FIRST_NAME, C_LAST_NAME };
   "STAGED|PROVISIONED|ACTIVE|RECOVERY|LOCKED_OUT|PASSWORD_EXPIRED|SUSPENDED|DEPROVISIONED"
 
 static const okta_column cols[] = {
-  [C_ID] = {"id", T_TEXT, "id", .dialect = D_FILTER, .api = "id", .ops = OP_EQ},
+  [C_ID] = {"id", T_TEXT, "id", .dialect = D_FILTER, .api = "id", .ops = OP_EQ, .id_prefix = "00u"},
   [C_STATUS] = {"status", T_TEXT, "status", .dialect = D_FILTER, .api = "status", .ops = OP_EQ,
                 .values = USER_STATUSES},
   [C_LOGIN] = {"login", T_TEXT, "profile.login", .dialect = D_FILTER, .api = "profile.login", .ops = OP_EQ},
@@ -53,8 +53,8 @@ static const okta_source users_by_ids = {"/api/v1/users", K_LIST, 200, PARAMS("f
 
 static const okta_route routes[] = {
   {"get", C_ID, .source = &okta_user_by_id, .cost = 1, .rows = 1},
-  {"batch", C_ID, .source = &users_by_ids, .batch_attr = "id", .cost = 2, .rows = 50},
-  {"list", -1, .source = &okta_users_all, .cost = 10000, .rows = 10000},
+  {"batch", C_ID, .source = &users_by_ids, .batch_attr = "id", .cost = 1, .rows = 50},
+  {"list", -1, .source = &okta_users_all, .cost = 60, .rows = 10000},
 };
 
 const okta_table okta_users_table = {

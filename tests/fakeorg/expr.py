@@ -135,10 +135,14 @@ def check(tree, allowed):
 
 
 def resolve(item, attr):
+    """The values at a dotted path; a list on the way matches through any
+    element (Okta's /logs filter: target.id eq "x" matches any target)."""
     v = item
     for part in attr.split("."):
         if isinstance(v, dict):
             v = v.get(part)
+        elif isinstance(v, list):
+            v = [x.get(part) for x in v if isinstance(x, dict)]
         else:
             return None
     return v

@@ -521,11 +521,15 @@ def h_logs(fake, req):
     tree = parse_expr(q["filter"], LOG_FILTER, "E0000053", "Invalid filter") if "filter" in q else None
     key = ("logs", q.get("since"), q.get("until"), q.get("filter"), q.get("q"))
 
+    # Okta keeps the System Log for 90 days (OKTA-API.md, System Log): older
+    # events are gone whatever since= asks for.
+    kept = fixture.iso(now - timedelta(days=90))
+
     def compute():
         out = []
         s_iso, u_iso = fixture.iso(since), fixture.iso(until) if until else None
         for e in fake.org.logs:
-            if e["published"] < s_iso or (u_iso and e["published"] >= u_iso):
+            if e["published"] < s_iso or e["published"] < kept or (u_iso and e["published"] >= u_iso):
                 continue
             if tree is not None and not expr.evaluate(tree, e):
                 continue

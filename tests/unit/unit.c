@@ -163,6 +163,46 @@ static void test_time(void) {
   CHECK_STR(out, "2024-01-02T03:04:05.678Z");
   okta_format_iso8601(0, out);
   CHECK_STR(out, "1970-01-01T00:00:00.000Z");
+  okta_format_iso8601(-1, out);
+  CHECK_STR(out, "1969-12-31T23:59:59.999Z");
+  okta_format_iso8601(-62167219200000LL, out);
+  CHECK_STR(out, "0000-01-01T00:00:00.000Z");
+  okta_format_iso8601(253402300799999LL, out);
+  CHECK_STR(out, "9999-12-31T23:59:59.999Z");
+  /* impossible dates are not dates */
+  CHECK(okta_parse_iso8601("2022-02-30", &ms) != 0);
+  CHECK(okta_parse_iso8601("2023-02-29", &ms) != 0);
+  CHECK(okta_parse_iso8601("2024-02-29", &ms) == 0);
+  CHECK(okta_parse_iso8601("2024-04-31", &ms) != 0);
+  CHECK(okta_parse_iso8601("2024-01-01T00:00:00+25:00", &ms) != 0);
+  CHECK(okta_is_canonical_time("2024-03-01T00:00:00.000Z"));
+  CHECK(!okta_is_canonical_time("2024-02-31T00:00:00.000Z"));
+  CHECK(!okta_is_canonical_time("2024-03-01T00:00:00Z"));
+  /* text bounds: the instant where Okta's text starts to satisfy the SQL */
+  char b[32];
+#define BOUND(text, lower, strict, want)                                                      \
+  do {                                                                                        \
+    CHECK(okta_text_time_bound(text, strlen(text), lower, strict, &ms) == 0);                \
+    okta_format_iso8601(ms, b);                                                               \
+    CHECK_STR(b, want);                                                                       \
+  } while (0)
+  BOUND("2024-02-31", 1, 1, "2024-03-01T00:00:00.000Z"); /* a missed row of 03-01 before */
+  BOUND("2022-02-30", 1, 1, "2022-03-01T00:00:00.000Z");
+  BOUND("2000", 1, 1, "2000-01-01T00:00:00.000Z");
+  BOUND("2000-01", 1, 0, "2000-01-01T00:00:00.000Z");
+  BOUND("2024-01-01 10:00", 1, 1, "2024-01-01T00:00:00.000Z"); /* 'T' sorts after ' ' */
+  BOUND("2024-01-01T10:00:00.000Z", 1, 1, "2024-01-01T10:00:00.001Z");
+  BOUND("2024-01-01T10:00:00.000Z", 1, 0, "2024-01-01T10:00:00.000Z");
+  BOUND("2024-01-01T10:00:00+05:00", 1, 1, "2024-01-01T10:00:00.000Z"); /* text, not time */
+  BOUND("2024-01-01", 0, 0, "2023-12-31T23:59:59.999Z");
+  BOUND("2024-01-01T10:00:00.000Z", 0, 1, "2024-01-01T09:59:59.999Z");
+  BOUND("2024-01-01T10:00:00.000Z", 0, 0, "2024-01-01T10:00:00.000Z");
+  BOUND("2024-02-31", 0, 1, "2024-02-29T23:59:59.999Z");
+  BOUND("", 1, 1, "0000-01-01T00:00:00.000Z");
+  CHECK(okta_text_time_bound("A", 1, 1, 1, &ms) == 1);      /* no timestamp sorts after 'A' */
+  CHECK(okta_text_time_bound("", 0, 0, 1, &ms) == 1);       /* nothing sorts before '' */
+  CHECK(okta_text_time_bound("0", 1, 0, 1, &ms) == 1);      /* "0000-..." sorts after "0" */
+#undef BOUND
 }
 
 static void test_utf8(void) {
