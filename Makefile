@@ -132,9 +132,9 @@ SHELL_C    := $(DEBSRC)/sqlite3-shell-$(SQLITE_DEB).c
 # GSSAPI (libcurl's Kerberos; libkrb5-dev ships no .a); SASL (OpenLDAP's;
 # libsasl2.a carries plugins that need Berkeley DB, MySQL and PostgreSQL
 # clients); p11-kit (GnuTLS's; no .a). None of these loads OpenSSL or GnuTLS.
-STATIC_LIBS := -Wl,-Bstatic -Wl,--start-group -lsqlite3 -lcurl -lnghttp2 -lrtmp -lssh2 -lpsl -lldap -llber \
-               -lgnutls -lhogweed -lnettle -lgmp -ltasn1 -lidn2 -lunistring -lssl -lcrypto -lzstd -lbrotlidec \
-               -lbrotlicommon -lz -lyaml -lreadline -ltinfo -Wl,--end-group \
+STATIC_A    := sqlite3 curl nghttp2 rtmp ssh2 psl ldap lber gnutls hogweed nettle gmp tasn1 idn2 unistring ssl crypto \
+               zstd brotlidec brotlicommon z yaml readline tinfo
+STATIC_LIBS := -Wl,-Bstatic -Wl,--start-group $(addprefix -l,$(STATIC_A)) -Wl,--end-group \
                -Wl,-Bdynamic -lgssapi_krb5 -lsasl2 -lp11-kit -lm -ldl -lpthread
 STATIC_OBJ := $(patsubst %.c,$(BUILD)/static/%.o,$(SRC) tools/shell_init.c) \
               $(BUILD)/static/cjson-$(CJSON_DEB).o $(BUILD)/static/sqlite3-shell-$(SQLITE_DEB).o
@@ -164,6 +164,8 @@ $(BUILD)/static/cjson-$(CJSON_DEB).o: tools/debian-source.sh
 	tree=$$(sh tools/debian-source.sh cjson libcjson1 $(DEBSRC)) && $(CC) $(CFLAGS) -c -o $@ $$tree/cJSON.c
 
 $(BUILD)/okta-sqlite3: $(STATIC_OBJ)
+	@for l in $(STATIC_A); do case $$($(CC) -print-file-name=lib$$l.a) in /*) ;; *) \
+	  echo "make static: lib$$l.a is missing (sh .ci/deps installs the -dev packages)" >&2; exit 1;; esac; done
 	$(CC) $(CFLAGS) -o $@ $(STATIC_OBJ) $(LDFLAGS) $(STATIC_LIBS)
 
 static: $(BUILD)/okta-sqlite3
