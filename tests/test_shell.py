@@ -182,7 +182,7 @@ def test_once_writes_the_next_result_to_a_file(term, tmp_path, truth):
 
 
 def test_ctrl_c_interrupts_a_long_scan_and_the_shell_stays_usable(term, fake, truth):
-    fake.config(latency_ms=3000)  # 2,000 users in pages of 200: half a minute
+    fake.config(latency_ms=10000)  # 10 s a page: the scan (a dozen pages, one after another) would take minutes
     term.send("SELECT count(*) FROM okta_users;\r")
     deadline = time.monotonic() + 60
     while not fake.requests("/api/v1/users"):
