@@ -726,7 +726,7 @@ static int oktaConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
       if (path_compile(&vt->paths[r * t->ncol + c], &t->cols[c], p)) rc = SQLITE_NOMEM;
     }
   }
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY); /* reaches the network: not from views or triggers */
   *ppVtab = &vt->base;
   return rc;
 }
