@@ -840,9 +840,12 @@ static char *rate_wait_error(okta_client *c, okta_request *r, double at, double 
   okta_endpoint *ep = r->ep;
   if (ep->hold_until > now)
     okta_buf_printf(&b, "rate limit: bucket %s is paused after a 429 until %s", ep->name, when);
+  else if (ep->remaining <= 0)
+    okta_buf_printf(&b, "rate limit: bucket %s has no requests left (X-Rate-Limit-Remaining 0 of %ld) until it "
+                        "resets at %s", ep->name, ep->limit, when);
   else
-    okta_buf_printf(&b, "rate limit: bucket %s has %ld of %ld requests left (the rest is reserved) until it resets at %s",
-                    ep->name, ep->remaining, ep->limit, when);
+    okta_buf_printf(&b, "rate limit: bucket %s has %ld of %ld requests left, all kept for the org's other clients "
+                        "(rateLimit.reserve), until it resets at %s", ep->name, ep->remaining, ep->limit, when);
   okta_buf_printf(&b, ", %.0f s from now: longer than %s (%.0f s) allows; not waiting", at - now, limit, secs);
   return okta_buf_take(&b);
 }
