@@ -766,6 +766,7 @@ static int transfer_start(okta_client *c, okta_request *r, double now, int in_mu
   }
   r->state = REQ_RUNNING;
   r->started = now;
+  r->rate_since = 0; /* a later wait for the bucket counts afresh */
   r->attempts++;
   if (r->ep) {
     r->ep->requests++;

@@ -57,6 +57,17 @@ def child(code, timeout=120, env=None, cwd=None):
         pytest.fail("the child process hung: %s" % (e.stderr or b"")[-2000:])
 
 
+def settle(fake, conn=None):
+    """Closes conn and waits until requests it had sent have all reached
+    the fake, so none lands in the next test's request log."""
+    if conn is not None:
+        conn.close()
+    n = -1
+    while n != len(fake.requests()):
+        n = len(fake.requests())
+        time.sleep(0.3)
+
+
 @pytest.fixture
 def evil():
     """Another server that must never see a request."""
@@ -257,9 +268,11 @@ def test_layer_combinations_that_are_fine(fake, yaml_files, monkeypatch, truth):
 def test_followers_of_a_failed_prefetch_get_its_error(fake, keys, truth):  # noqa: F811
     """OAuth, users JOIN factors; the token endpoint starts refusing
     mid-query. Requests that waited for a prefetch whose token request
-    failed waited forever (interrupted here after 30 s)."""
+    failed waited forever (interrupted here after 30 s). One request at a
+    time, so the next user's prefetch is still queued when its request
+    starts following it."""
     service_app(fake, keys["rsa_jwk"], expires_in=2)
-    conn = oauth_conn(fake, keys["rsa"], concurrency="2")
+    conn = oauth_conn(fake, keys["rsa"], concurrency="1")
     cur = conn.execute("SELECT u.id, f.id FROM okta_users u JOIN okta_user_factors f ON f.user_id = u.id")
     for _ in range(5):
         assert cur.fetchone()
@@ -273,9 +286,9 @@ def test_followers_of_a_failed_prefetch_get_its_error(fake, keys, truth):  # noq
     finally:
         timer.cancel()
     msg = str(e.value)
-    assert "interrupted" not in msg and "401 invalid_client" in msg, msg
-    assert msg.startswith("okta: GET /api/v1/users/{key}/factors: POST /oauth2/v1/token: 401 invalid_client") or \
-        msg.startswith("okta: GET /api/v1/users: POST /oauth2/v1/token: 401 invalid_client"), msg
+    assert msg.startswith("okta: GET /api/v1/users/{key}/factors: POST /oauth2/v1/token: 401 invalid_client: "
+                          "The client_assertion signature is invalid."), msg
+    settle(fake, conn)
 
 
 # ------------------------------------------------------- 5. redaction
@@ -357,6 +370,7 @@ def test_every_json_column_of_every_table_is_redacted(db, fake):
     assert protocol["password"]["hash"] == {"algorithm": "(redacted)", "salt": "(redacted)", "value": "(redacted)"}
     assert protocol["pem"] == "(redacted)" and "cert-visible" in protocol["certificate"]
     assert protocol["pin"] == {"passphrase": "(redacted)"}
+    settle(fake, db)
 
 
 def secret_name(key):
@@ -408,15 +422,26 @@ def test_org_url_user_info_is_refused_and_never_shown(fake, monkeypatch, where):
 
 # ------------------------------------------------ 9. rate-limit waits
 
+# The groups listing that spends the bucket, and the next one (their own
+# filters, so a late request of an earlier test cannot take the fault).
+SPEND = "SELECT id FROM okta_groups WHERE type = 'OKTA_GROUP'"
+NEXT = "SELECT id FROM okta_groups WHERE type = 'APP_GROUP'"
+
+
 def spent_bucket(fake, conn, reset_in=3600):
     reset = int(time.time()) + reset_in
     while not 10 <= reset % 60 <= 50:  # the error shows it to the minute: no rounding across one
         reset += 1
-    fake.faults({"path": "^/api/v1/groups$", "kind": "status", "status": 200, "body": "[]",
-                 "headers": {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0",
-                             "X-Rate-Limit-Reset": str(reset)}})
-    assert rows(conn, "SELECT id FROM okta_groups") == []
+    fake.faults({"path": "^/api/v1/groups$", "query": "OKTA_GROUP", "kind": "status", "status": 200,
+                 "body": "[]", "headers": {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0",
+                                           "X-Rate-Limit-Reset": str(reset)}})
+    assert rows(conn, SPEND) == []
     return reset
+
+
+def group_listings(fake):
+    """The requests SPEND and NEXT made."""
+    return [r for r in fake.requests("/api/v1/groups") if "type eq" in r["query"].get("filter", "")]
 
 
 def interrupt_after(conn, seconds):
@@ -431,14 +456,14 @@ def test_a_spent_budget_an_hour_away_fails_at_once(fake):
     reset = spent_bucket(fake, conn)
     t = interrupt_after(conn, 30)
     try:
-        msg = error_of(conn, "SELECT id FROM okta_groups")
+        msg = error_of(conn, NEXT)
     finally:
         t.cancel()
     when = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(reset))
     assert msg.startswith("okta: GET /api/v1/groups: rate limit: bucket /api/v1/groups has no requests left "
                           "(X-Rate-Limit-Remaining 0 of 600) until it resets at %s" % when), msg
     assert "longer than rateLimit.maxBackoff (60 s) allows; not waiting" in msg
-    assert len(fake.requests("/api/v1/groups")) == 1  # the second request was never sent
+    assert len(group_listings(fake)) == 1  # the second request was never sent
 
 
 def test_a_budget_wait_is_bounded_by_request_timeout(fake):
@@ -446,11 +471,11 @@ def test_a_budget_wait_is_bounded_by_request_timeout(fake):
     spent_bucket(fake, conn, reset_in=600)
     t = interrupt_after(conn, 30)
     try:
-        msg = error_of(conn, "SELECT id FROM okta_groups")
+        msg = error_of(conn, NEXT)
     finally:
         t.cancel()
     assert "longer than requestTimeout (2 s) allows" in msg, msg
-    assert len(fake.requests("/api/v1/groups")) == 1
+    assert len(group_listings(fake)) == 1
 
 
 def test_interrupt_ends_a_budget_wait(fake):
@@ -458,10 +483,10 @@ def test_interrupt_ends_a_budget_wait(fake):
     spent_bucket(fake, conn, reset_in=1800)
     t = interrupt_after(conn, 0.5)
     try:
-        assert error_of(conn, "SELECT id FROM okta_groups") == "okta: interrupted"
+        assert error_of(conn, NEXT) == "okta: interrupted"
     finally:
         t.cancel()
-    assert len(fake.requests("/api/v1/groups")) == 1
+    assert len(group_listings(fake)) == 1
 
 
 # ---------------------------------------------- 10. encrypted private keys
@@ -756,10 +781,14 @@ def copies_in_memory(pid, needles):
     return counts
 
 
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="ASan's allocator moves every realloc'd block and never reuses the old one, so the "
+                           "copies libyaml's growing scalar buffers leave behind (not ours to wipe) stay readable")
 def test_the_private_key_is_wiped_from_memory(fake, keys, tmp_path, truth):  # noqa: F811
-    """The key in okta.yaml, used, then the connection closed: no line of it
-    is left in the process's memory (libyaml's buffers, the parsed
-    document, the settings and the key text each kept a copy before)."""
+    """The key in okta.yaml as PEM text, used, then the connection closed:
+    no line of it is left in the process's memory (libyaml's input buffer
+    and parsed document, the settings and the key text each kept a copy
+    before: 5 to 8 of each line)."""
     service_app(fake, keys["rsa_jwk"])
     pem = open(keys["rsa"]).read()
     home = tmp_path / "home"
