@@ -136,6 +136,8 @@ static int ctx_retire_session(okta_ctx *ctx) {
   ctx->session = NULL;
   s->next = ctx->retired;
   ctx->retired = s;
+  /* New statements will not ask it again: only its memory would stay. */
+  okta_client_cache_clear(s->client);
   ctx_sweep(ctx);
   return SQLITE_OK;
 }

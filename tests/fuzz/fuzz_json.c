@@ -2,7 +2,8 @@
 ** Fuzz target: a response body as the engine reads it. UTF-8 validation,
 ** JSON parsing with the same options, path extraction for columns and
 ** parent keys, AWS account derivation and secret redaction. Properties:
-** after redaction no string under a secret-named key survives; an AWS
+** after redaction no string or number directly under a secret-named key,
+** nothing under a "secret" key and no PEM private key survives; an AWS
 ** account is all digits.
 */
 #include "../../vtab/tables.h"
