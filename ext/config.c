@@ -159,10 +159,12 @@ void okta_config_show(okta_buf *b, const okta_config *cfg, int key) {
     okta_buf_puts(b, "(unset)");
   } else if (okta_settings[key].type == ST_SECRET) {
     okta_buf_puts(b, "(set, hidden)");
-  } else {
+  } else if (key == CFG_ORG_URL || strstr(v, "://")) {
     char *shown = okta_url_display(v);
     okta_buf_puts(b, shown ? shown : "?");
     free(shown);
+  } else {
+    okta_buf_puts(b, v);
   }
 }
 
