@@ -433,7 +433,7 @@ NEXT = "SELECT id FROM okta_groups WHERE type = 'APP_GROUP'"
 def spent_bucket(fake, conn, reset_in=3600):
     reset = int(time.time()) + reset_in
     while not 10 <= reset % 60 <= 50:  # the error shows it to the minute: no rounding across one
-        reset += 1
+        reset -= 1                     # (and a reset is taken as at most an hour away)
     fake.faults({"path": "^/api/v1/groups$", "query": "OKTA_GROUP", "kind": "status", "status": 200,
                  "body": "[]", "headers": {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0",
                                            "X-Rate-Limit-Reset": str(reset)}})
