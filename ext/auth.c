@@ -19,7 +19,8 @@
 ** nonce and the request is sent again.
 **
 ** Secrets (token, private key, access token, assertion) only ever go into
-** request headers or the token request's body, never into messages.
+** request headers or the token request's body, never into messages, and
+** every copy this file makes is wiped when it is freed.
 */
 #include "auth.h"
 #include "jwt.h"
@@ -58,7 +59,7 @@ void okta_auth_free(okta_auth *a) {
   if (!a) return;
   okta_key_free(a->key);
   okta_key_free(a->dpop_key);
-  free(a->token);
+  okta_wipe_free(a->token);
   free(a->token_nonce);
   free(a->api_nonce);
   free(a->scopes);
@@ -80,7 +81,8 @@ okta_auth *okta_auth_new(const okta_config *cfg, char **err) {
                     : cfg->source[CFG_PRIVATE_KEY] == SRC_SQL ? "okta_config('privateKey')"
                                                               : cfg->where[CFG_PRIVATE_KEY] ? cfg->where[CFG_PRIVATE_KEY]
                                                                                             : "privateKey";
-  a->key = okta_key_load(okta_config_str(cfg, CFG_PRIVATE_KEY), src, err);
+  a->key = okta_key_load(okta_config_str(cfg, CFG_PRIVATE_KEY), okta_config_str(cfg, CFG_PRIVATE_KEY_PASSPHRASE),
+                         src, err);
   if (!a->key) {
     okta_auth_free(a);
     return NULL;
@@ -118,7 +120,12 @@ static char *dpop_proof(okta_auth *a, const char *method, const char *url, const
   okta_buf_puts(&h, "}");
   size_t htu_len = strcspn(url, "?#");
   char jti[33];
-  okta_jwt_random_id(jti);
+  if (okta_jwt_random_id(jti)) {
+    okta_buf_free(&h);
+    *err = okta_strdup("no secure random number source (OpenSSL RAND_bytes and getrandom failed): "
+                       "cannot make a DPoP proof");
+    return NULL;
+  }
   cJSON *claims = cJSON_CreateObject();
   char *htu = okta_strndup(url, htu_len);
   cJSON_AddStringToObject(claims, "htm", method);
@@ -153,7 +160,13 @@ static char *client_assertion(okta_auth *a, char **err) {
   if (kid && *kid) cJSON_AddStringToObject(h, "kid", kid);
   int64_t now = (int64_t)okta_now_wall();
   char jti[33];
-  okta_jwt_random_id(jti);
+  if (okta_jwt_random_id(jti)) {
+    cJSON_Delete(h);
+    cJSON_Delete(c);
+    *err = okta_strdup("no secure random number source (OpenSSL RAND_bytes and getrandom failed): "
+                       "cannot make a client assertion");
+    return NULL;
+  }
   cJSON_AddStringToObject(c, "iss", cid);
   cJSON_AddStringToObject(c, "sub", cid);
   cJSON_AddStringToObject(c, "aud", a->token_url);
@@ -185,13 +198,13 @@ static char *fetch_token(okta_auth *a, okta_client *c) {
   for (int round = 0; round < 4; round++) {
     char *assertion = client_assertion(a, &err);
     if (!assertion) return err;
-    okta_buf body = {0}, hdr = {0};
+    okta_buf body = {.secret = 1}, hdr = {0};
     okta_buf_puts(&body, "grant_type=client_credentials&scope=");
     okta_buf_urlencode(&body, a->scopes);
     okta_buf_puts(&body, "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
                          "&client_assertion=");
     okta_buf_puts(&body, assertion);
-    free(assertion);
+    okta_wipe_free(assertion);
     if (a->dpop) {
       char *proof = dpop_proof(a, "POST", a->token_url, a->token_nonce, NULL, &err);
       if (!proof) {
@@ -241,8 +254,9 @@ static char *fetch_token(okta_auth *a, okta_client *c) {
       cJSON_Delete(j);
       return okta_strdup("POST /oauth2/v1/token: the answer has no access_token");
     }
-    free(a->token);
+    okta_wipe_free(a->token);
     a->token = okta_strdup(tok->valuestring);
+    okta_wipe(tok->valuestring, strlen(tok->valuestring));
     a->token_dpop = cJSON_IsString(type) && strcasecmp(type->valuestring, "DPoP") == 0;
     if (a->token_dpop) a->dpop = 1;
     double life = cJSON_IsNumber(exp) && exp->valuedouble > 0 ? exp->valuedouble : 3600;
@@ -297,7 +311,7 @@ int okta_auth_retry(void *arg, okta_request *r) {
     a->api_nonce = okta_strdup(r->dpop_nonce);
     return 1;
   }
-  free(a->token);
+  okta_wipe_free(a->token);
   a->token = NULL; /* expired or revoked: the next attempt asks for a new one */
   return 1;
 }

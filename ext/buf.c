@@ -18,7 +18,18 @@ static int buf_reserve(okta_buf *b, size_t n) {
     if (cap > ((size_t)-1) / 2) { b->oom = 1; return 0; }
     cap *= 2;
   }
-  char *p = realloc(b->p, cap);
+  char *p;
+  if (b->secret) {
+    /* realloc would leave a copy of the secret in the old block. */
+    p = malloc(cap);
+    if (p && b->p) {
+      memcpy(p, b->p, b->n + 1);
+      okta_wipe(b->p, b->cap);
+    }
+    if (p) free(b->p);
+  } else {
+    p = realloc(b->p, cap);
+  }
   if (!p) { b->oom = 1; return 0; }
   b->p = p;
   b->cap = cap;
@@ -67,6 +78,7 @@ void okta_buf_urlencode(okta_buf *b, const char *s) {
 /* Hands the contents to the caller (NULL after an allocation failure). */
 char *okta_buf_take(okta_buf *b) {
   char *p = b->oom ? NULL : b->p;
+  if (b->oom && b->secret && b->p) okta_wipe(b->p, b->cap);
   if (b->oom) free(b->p);
   if (p == NULL && !b->oom) p = okta_strdup("");
   b->p = NULL;
@@ -77,14 +89,28 @@ char *okta_buf_take(okta_buf *b) {
 
 /* Empties the buffer but keeps its memory. */
 void okta_buf_reset(okta_buf *b) {
+  if (b->secret && b->p) okta_wipe(b->p, b->n);
   b->n = 0;
   if (b->p) b->p[0] = 0;
 }
 
-/* Releases the buffer's memory. */
+/* Releases the buffer's memory (wiped first when it held a secret). */
 void okta_buf_free(okta_buf *b) {
+  if (b->secret && b->p) okta_wipe(b->p, b->cap);
   free(b->p);
   memset(b, 0, sizeof(*b));
+}
+
+/* explicit_bzero: a plain memset before free may be optimised away. */
+void okta_wipe(void *p, size_t n) {
+  if (p && n) explicit_bzero(p, n);
+}
+
+/* Wipes and frees a string that held a secret (NULL is fine). */
+void okta_wipe_free(char *s) {
+  if (!s) return;
+  okta_wipe(s, strlen(s));
+  free(s);
 }
 
 /* strdup that accepts NULL. */

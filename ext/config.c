@@ -27,6 +27,8 @@ const okta_setting_def okta_settings[CFG_COUNT] = {
                        "PEM private key text or a path to a PEM file"},
   [CFG_PRIVATE_KEY_ID] = {"privateKeyId", "OKTA_CLIENT_PRIVATEKEYID", ST_STRING, NULL, 0, 0, NULL,
                           "key id (kid) of the private key"},
+  [CFG_PRIVATE_KEY_PASSPHRASE] = {"privateKeyPassphrase", "OKTA_SQLITE_PRIVATEKEY_PASSPHRASE", ST_SECRET, NULL, 0, 0,
+                                  NULL, "passphrase of an encrypted privateKey (never asked for on a terminal)"},
   [CFG_REQUEST_TIMEOUT] = {"requestTimeout", "OKTA_CLIENT_REQUEST_TIMEOUT", ST_INT, "120", 0, 86400, NULL,
                            "seconds one request may take, retries included (0: no limit)"},
   [CFG_CONNECT_TIMEOUT] = {"connectionTimeout", "OKTA_CLIENT_CONNECTION_TIMEOUT", ST_INT, "10", 1, 600, NULL,
@@ -113,9 +115,15 @@ char *okta_setting_check(int key, const char *v, const char *source) {
   return b.n ? okta_buf_take(&b) : (okta_buf_free(&b), NULL);
 }
 
+/* Frees a setting's value; a secret's bytes are wiped first. */
+static void value_free(int key, char *v) {
+  if (okta_settings[key].type == ST_SECRET) okta_wipe_free(v);
+  else free(v);
+}
+
 /* Sets one value with its source, replacing what a lower source gave. */
-static void config_set(okta_config *cfg, int key, const char *v, int source, const char *where) {
-  free(cfg->value[key]);
+void okta_config_set(okta_config *cfg, int key, const char *v, int source, const char *where) {
+  value_free(key, cfg->value[key]);
   free(cfg->where[key]);
   cfg->value[key] = okta_strdup(v);
   cfg->source[key] = source;
@@ -125,11 +133,87 @@ static void config_set(okta_config *cfg, int key, const char *v, int source, con
 /* Frees everything a configuration holds. */
 void okta_config_clear(okta_config *cfg) {
   for (int i = 0; i < CFG_COUNT; i++) {
-    free(cfg->value[i]);
+    value_free(i, cfg->value[i]);
     free(cfg->where[i]);
   }
   free(cfg->org_url);
+  free(cfg->warnings);
   memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Where a setting came from, as the user would name it. */
+void okta_config_layer(okta_buf *b, const okta_config *cfg, int key) {
+  switch (cfg->source[key]) {
+    case SRC_YAML_HOME:
+    case SRC_YAML_CWD: okta_buf_puts(b, cfg->where[key] ? cfg->where[key] : okta_source_name(cfg->source[key])); break;
+    case SRC_ENV: okta_buf_puts(b, okta_settings[key].env); break;
+    case SRC_SQL: okta_buf_printf(b, "okta_config('%s')", okta_settings[key].key); break;
+    default: okta_buf_puts(b, "default"); break;
+  }
+}
+
+/* A value as shown to people: never a secret, never a URL's user info. */
+void okta_config_show(okta_buf *b, const okta_config *cfg, int key) {
+  const char *v = cfg->value[key];
+  if (!v) {
+    okta_buf_puts(b, "(unset)");
+  } else if (okta_settings[key].type == ST_SECRET) {
+    okta_buf_puts(b, "(set, hidden)");
+  } else if (key == CFG_ORG_URL || strstr(v, "://")) {
+    char *shown = okta_url_display(v);
+    okta_buf_puts(b, shown ? shown : "?");
+    free(shown);
+  } else {
+    okta_buf_puts(b, v);
+  }
+}
+
+/* The credential settings the auth mode sends (or signs with). */
+static int credential_keys(const okta_config *cfg, int keys[2]) {
+  const char *mode = cfg->value[CFG_AUTH_MODE];
+  if (mode && strcasecmp(mode, "PrivateKey") == 0) {
+    keys[0] = CFG_CLIENT_ID;
+    keys[1] = CFG_PRIVATE_KEY;
+    return 2;
+  }
+  keys[0] = CFG_TOKEN;
+  return 1;
+}
+
+/* Checks that the credentials are bound to the org URL and CA file they
+** go with (see config.h); NULL when they are, else the error. */
+static char *check_binding(const okta_config *cfg) {
+  static const int anchors[] = {CFG_ORG_URL, CFG_CA_FILE};
+  int keys[2], nkeys = credential_keys(cfg, keys);
+  okta_buf b = {0}, a = {0}, k = {0};
+  for (size_t i = 0; i < sizeof(anchors) / sizeof(anchors[0]) && !b.n; i++) {
+    int an = anchors[i];
+    if (!cfg->value[an] || cfg->source[an] == SRC_DEFAULT) continue;
+    for (int j = 0; j < nkeys && !b.n; j++) {
+      int key = keys[j];
+      if (!cfg->value[key]) continue;
+      int below = cfg->source[key] < cfg->source[an];
+      int cwd = cfg->source[an] == SRC_YAML_CWD && cfg->source[key] != SRC_YAML_CWD;
+      if (!below && !cwd) continue;
+      okta_config_layer(&a, cfg, an);
+      okta_config_layer(&k, cfg, key);
+      if (below) {
+        okta_buf_printf(&b, "%s sets %s but not %s (it comes from %s): credentials are only sent to the org "
+                            "they were configured with; set %s in the same place as %s",
+                        a.p, okta_settings[an].key, okta_settings[key].key, k.p, okta_settings[key].key,
+                        okta_settings[an].key);
+      } else {
+        okta_buf_printf(&b, "%s sets %s, so %s must come from that file too, not from %s: a project's "
+                            ".okta.yaml may not send your credentials to an org (or through a CA) of its choosing; "
+                            "set %s in the same place as %s",
+                        a.p, okta_settings[an].key, okta_settings[key].key, k.p, okta_settings[an].key,
+                        okta_settings[key].key);
+      }
+    }
+  }
+  okta_buf_free(&a);
+  okta_buf_free(&k);
+  return b.n ? okta_buf_take(&b) : (okta_buf_free(&b), NULL);
 }
 
 /* Resolves every source into cfg. */
@@ -137,7 +221,7 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
   char *err = NULL;
   okta_config_clear(cfg);
   for (int i = 0; i < CFG_COUNT; i++) {
-    if (okta_settings[i].def) config_set(cfg, i, okta_settings[i].def, SRC_DEFAULT, NULL);
+    if (okta_settings[i].def) okta_config_set(cfg, i, okta_settings[i].def, SRC_DEFAULT, NULL);
   }
   const char *home = getenv("HOME");
   if (home && *home) {
@@ -152,7 +236,7 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
     const char *v = getenv(okta_settings[i].env);
     if (!v || !*v) continue;
     if ((err = okta_setting_check(i, v, okta_settings[i].env))) return err;
-    config_set(cfg, i, v, SRC_ENV, okta_settings[i].env);
+    okta_config_set(cfg, i, v, SRC_ENV, okta_settings[i].env);
   }
   /* The override list is newest first: apply oldest first. */
   const okta_override *stack[CFG_COUNT * 4];
@@ -160,7 +244,7 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
   for (const okta_override *o = sql; o && n < (int)(sizeof(stack) / sizeof(stack[0])); o = o->next)
     stack[n++] = o;
   while (n-- > 0) {
-    if (stack[n]->value) config_set(cfg, stack[n]->key, stack[n]->value, SRC_SQL, "okta_config()");
+    if (stack[n]->value) okta_config_set(cfg, stack[n]->key, stack[n]->value, SRC_SQL, "okta_config()");
   }
 
   const char *org = cfg->value[CFG_ORG_URL];
@@ -181,7 +265,9 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
   const char *why;
   cfg->org_url = okta_normalize_org_url(org, &why);
   if (!cfg->org_url) {
-    okta_buf_printf(&b, "%s '%s' %s", org_src, org, why);
+    char *shown = okta_url_display(org);
+    okta_buf_printf(&b, "%s '%s' %s", org_src, shown ? shown : "?", why);
+    free(shown);
     okta_buf_free(&src);
     return okta_buf_take(&b);
   }
@@ -214,7 +300,7 @@ char *okta_config_load(okta_config *cfg, const okta_override *sql) {
     }
   }
   okta_buf_free(&b);
-  return NULL;
+  return check_binding(cfg);
 }
 
 /* Text value of a setting (NULL when unset). */

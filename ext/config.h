@@ -4,6 +4,13 @@
 **
 ** Sources, later ones winning: built-in default, ~/.okta/okta.yaml,
 ** ./.okta.yaml, environment variables, okta_config(key, value) in SQL.
+**
+** Credentials stay bound to the org they were configured with: the token
+** (or clientId and privateKey) must come from the layer that set the
+** effective orgUrl and caFile, or from a higher one; and an orgUrl or
+** caFile from ./.okta.yaml (a file in whatever directory the user runs
+** in) is only used with credentials from that same file. Anything else is
+** an error naming both layers.
 */
 #ifndef OKTA_CONFIG_H
 #define OKTA_CONFIG_H
@@ -18,6 +25,7 @@ enum okta_setting {
   CFG_SCOPES,
   CFG_PRIVATE_KEY,
   CFG_PRIVATE_KEY_ID,
+  CFG_PRIVATE_KEY_PASSPHRASE,
   CFG_REQUEST_TIMEOUT,
   CFG_CONNECT_TIMEOUT,
   CFG_MAX_RETRIES,
@@ -55,6 +63,7 @@ typedef struct okta_config {
   int source[CFG_COUNT];    /* enum okta_setting_source */
   char *where[CFG_COUNT];   /* file name for YAML sources */
   char *org_url;            /* normalised origin */
+  char *warnings;           /* newline-separated, e.g. a secret in a readable file */
 } okta_config;
 
 /* A list of okta_config(key, value) overrides of one connection. */
@@ -84,5 +93,13 @@ long okta_config_int(const okta_config *cfg, int key);
 double okta_config_real(const okta_config *cfg, int key);
 int okta_config_bool(const okta_config *cfg, int key);
 const char *okta_source_name(int source);
+/* Appends where a setting's value came from: the file, the environment
+** variable, okta_config('key') or "default". */
+void okta_config_layer(okta_buf *b, const okta_config *cfg, int key);
+/* Appends a setting's value as shown to people: secrets only say whether
+** they are set, and a URL's user info is hidden. */
+void okta_config_show(okta_buf *b, const okta_config *cfg, int key);
+/* Sets one value with its source (the old value is wiped when secret). */
+void okta_config_set(okta_config *cfg, int key, const char *v, int source, const char *where);
 
 #endif

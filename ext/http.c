@@ -16,6 +16,25 @@
 ** transport errors wait base * 2^(n-1), capped, with jitter. Retries carry
 ** X-Okta-Retry-For and X-Okta-Retry-Count. After rateLimit.maxRetries
 ** retries, or past requestTimeout, the request fails with an error.
+**
+** Waiting for rate-limit budget is bounded too: a request that would have
+** to wait for a bucket's reset (or a 429 hold) longer than
+** rateLimit.maxBackoff, or past requestTimeout counted from when it
+** started waiting, fails at once with an error naming the bucket and the
+** reset time, instead of sleeping (a server can announce a reset an hour
+** away). sqlite3_interrupt ends any wait within 100 ms.
+**
+** Prefetches. A request for a URL whose prefetch is under way follows it
+** and takes its answer. Every way a request ends goes through
+** request_done(), which hands a prefetch's answer or error to all its
+** followers: none can be left waiting.
+**
+** Trust. Plain http is only allowed to a literal loopback address (see
+** okta_normalize_org_url); "localhost" is pinned to 127.0.0.1 so no
+** resolver can send it elsewhere, and plain http never goes through a
+** proxy. With caFile, that bundle is the only trust store (no CA path, no
+** system store). Authorization header lines are wiped from memory when a
+** transfer ends.
 */
 #include "http.h"
 
@@ -81,6 +100,8 @@ struct okta_client {
   okta_auth_retry_fn auth_retry;
   void *auth_arg;
   unsigned rnd;
+  int plain_http;             /* the org is http:// (loopback only) */
+  struct curl_slist *resolve; /* localhost pinned to 127.0.0.1 */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -245,6 +266,33 @@ okta_endpoint *okta_client_endpoints(okta_client *c) { return c->endpoints; }
 
 /* ------------------------------------------------------------- lifecycle */
 
+/* Notes whether the org is plain http, and pins "localhost" to 127.0.0.1:
+** curl then connects to exactly that address, whatever a resolver says. */
+static int client_pin_host(okta_client *c) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL, *port = NULL;
+  int rc = 0;
+  if (u && curl_url_set(u, CURLUPART_URL, c->cfg->org_url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    c->plain_http = strcasecmp(scheme, "http") == 0;
+    if (strcasecmp(host, "localhost") == 0) {
+      char entry[64];
+      snprintf(entry, sizeof(entry), "localhost:%s:127.0.0.1", port);
+      c->resolve = curl_slist_append(NULL, entry);
+      if (!c->resolve) rc = -1;
+    }
+  } else {
+    c->plain_http = strncasecmp(c->cfg->org_url, "http:", 5) == 0;
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return rc;
+}
+
 /* Creates the client of one connection from its effective configuration. */
 okta_client *okta_client_new(const okta_config *cfg, char **err) {
   *err = NULL;
@@ -284,6 +332,11 @@ okta_client *okta_client_new(const okta_config *cfg, char **err) {
   curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->conc_limit);
   curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->conc_limit + 4);
   curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  if (client_pin_host(c)) {
+    okta_client_free(c);
+    *err = okta_strdup("out of memory");
+    return NULL;
+  }
   return c;
 }
 
@@ -313,6 +366,7 @@ void okta_client_free(okta_client *c) {
     free(e->name);
     free(e);
   }
+  curl_slist_free_all(c->resolve);
   free(c);
 }
 
@@ -398,6 +452,24 @@ static void queue_remove(okta_client *c, okta_request *r) {
   }
 }
 
+static void spec_finish(okta_client *c, okta_request *s);
+
+/* Ends a request: the one place a request becomes done, so a prefetch's
+** followers always get its answer or its error. A prefetch is freed here:
+** callers must not touch r afterwards. */
+static void request_done(okta_client *c, okta_request *r) {
+  r->state = REQ_DONE;
+  if (r->flags & REQ_SPECULATIVE) spec_finish(c, r);
+}
+
+/* Fails a request with a message (taking ownership of it). */
+static void request_fail(okta_client *c, okta_request *r, char *error) {
+  free(r->error);
+  r->error = error ? error : okta_strdup("out of memory");
+  if (r->ep) r->ep->errors++;
+  request_done(c, r);
+}
+
 /* Queues a request, or completes it from the cache. */
 void okta_client_submit(okta_client *c, okta_request *r) {
   if (r->state != REQ_NEW) return;
@@ -411,8 +483,8 @@ void okta_client_submit(okta_client *c, okta_request *r) {
       r->content_type = okta_strdup(e->content_type);
       r->status = e->status;
       r->from_cache = 1;
-      r->state = REQ_DONE;
       if (r->ep) r->ep->cache_hits++;
+      request_done(c, r);
       return;
     }
     if (r->ep) r->ep->cache_misses++;
@@ -574,7 +646,16 @@ static CURL *easy_get(okta_client *c) {
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   const char *ca = okta_config_str(c->cfg, CFG_CA_FILE);
-  if (ca && *ca) curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+  if (ca && *ca) {
+    /* caFile replaces the system store: curl would also search its
+    ** built-in CA directory. */
+    curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+  }
+  /* Plain http (loopback only) goes straight to that address: a proxy
+  ** from http_proxy would see the token in clear. */
+  if (c->plain_http) curl_easy_setopt(e, CURLOPT_PROXY, "");
+  if (c->resolve) curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -598,7 +679,14 @@ static void easy_put(okta_client *c, CURL *e) {
   else curl_easy_cleanup(e);
 }
 
-/* Sets the request up on an easy handle and hands it to the multi handle. */
+/* Frees a header list after wiping its lines (Authorization is one). */
+static void slist_wipe_free(struct curl_slist *list) {
+  for (struct curl_slist *l = list; l; l = l->next) {
+    if (l->data) okta_wipe(l->data, strlen(l->data));
+  }
+  curl_slist_free_all(list);
+}
+
 /* Adds each line of text (newline-separated) to a header list. */
 static struct curl_slist *add_header_lines(struct curl_slist *list, const char *text) {
   for (const char *line = text; line && *line;) {
@@ -607,7 +695,7 @@ static struct curl_slist *add_header_lines(struct curl_slist *list, const char *
     if (n) {
       char *one = okta_strndup(line, n);
       if (one) list = curl_slist_append(list, one);
-      free(one);
+      okta_wipe_free(one);
     }
     line = nl ? nl + 1 : NULL;
   }
@@ -619,8 +707,7 @@ static struct curl_slist *add_header_lines(struct curl_slist *list, const char *
 static int transfer_start(okta_client *c, okta_request *r, double now, int in_multi) {
   CURL *e = easy_get(c);
   if (!e) {
-    r->error = okta_strdup("could not create a libcurl handle");
-    r->state = REQ_DONE;
+    request_fail(c, r, okta_strdup("could not create a libcurl handle"));
     return -1;
   }
   response_reset(r);
@@ -629,14 +716,13 @@ static int transfer_start(okta_client *c, okta_request *r, double now, int in_mu
   struct curl_slist *list = curl_slist_append(NULL, "Accept: application/json");
   if (r->flags & REQ_POST_FORM) list = curl_slist_append(list, "Content-Type: application/x-www-form-urlencoded");
   if (!(r->flags & REQ_NO_AUTH) && c->auth) {
-    okta_buf hdr = {0};
+    okta_buf hdr = {.secret = 1};
     char *err = c->auth(c->auth_arg, c, r, &hdr);
     if (err) {
-      curl_slist_free_all(list);
+      slist_wipe_free(list);
       okta_buf_free(&hdr);
       easy_put(c, e);
-      r->error = err;
-      r->state = REQ_DONE;
+      request_fail(c, r, err);
       return -1;
     }
     list = add_header_lines(list, hdr.p);
@@ -675,16 +761,16 @@ static int transfer_start(okta_client *c, okta_request *r, double now, int in_mu
   }
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
   if (in_multi && curl_multi_add_handle(c->multi, e) != CURLM_OK) {
-    curl_slist_free_all(list);
+    slist_wipe_free(list);
     r->headers = NULL;
     r->easy = NULL;
     easy_put(c, e);
-    r->error = okta_strdup("libcurl refused the transfer");
-    r->state = REQ_DONE;
+    request_fail(c, r, okta_strdup("libcurl refused the transfer"));
     return -1;
   }
   r->state = REQ_RUNNING;
   r->started = now;
+  r->rate_since = 0; /* a later wait for the bucket counts afresh */
   r->attempts++;
   if (r->ep) {
     r->ep->requests++;
@@ -712,7 +798,7 @@ static void transfer_end(okta_client *c, okta_request *r) {
   curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, NULL);
   easy_put(c, r->easy);
-  curl_slist_free_all(r->headers);
+  slist_wipe_free(r->headers);
   r->headers = NULL;
   r->easy = NULL;
 }
@@ -726,14 +812,67 @@ static int budget_allows(okta_client *c, okta_endpoint *ep, double now) {
   return ep->remaining - ep->inflight > reserve;
 }
 
-/* Starts queued requests while concurrency, schedule and budget allow. */
+/* When the request's bucket lets it start: now when it may, else the end
+** of a 429 hold, or the window's reset when the budget is spent and no
+** response in flight can say otherwise. 0 when it only waits for a
+** request in flight. */
+static double rate_ready_at(okta_client *c, okta_endpoint *ep, double now) {
+  if (!ep || budget_allows(c, ep, now)) return now;
+  if (ep->hold_until > now) return ep->hold_until;
+  return ep->inflight == 0 ? ep->reset_mono : 0;
+}
+
+/* The error for a request that would wait for its bucket until `at`
+** longer than maxBackoff or past requestTimeout; NULL when it may wait. */
+static char *rate_wait_error(okta_client *c, okta_request *r, double at, double now) {
+  double since = r->rate_since > 0 ? r->rate_since : now;
+  const char *limit = NULL;
+  double secs = 0;
+  if (at - now > c->max_backoff + 0.5) {
+    limit = "rateLimit.maxBackoff";
+    secs = c->max_backoff;
+  } else if (c->request_timeout > 0 && at - since > c->request_timeout) {
+    limit = "requestTimeout";
+    secs = c->request_timeout;
+  } else if (r->deadline > 0 && at > r->deadline) {
+    limit = "requestTimeout";
+    secs = c->request_timeout;
+  }
+  if (!limit) return NULL;
+  char when[32];
+  okta_format_iso8601((int64_t)((okta_now_wall() + (at - now)) * 1000), when);
+  okta_buf b = {0};
+  okta_endpoint *ep = r->ep;
+  if (ep->hold_until > now)
+    okta_buf_printf(&b, "rate limit: bucket %s is paused after a 429 until %s", ep->name, when);
+  else if (ep->remaining <= 0)
+    okta_buf_printf(&b, "rate limit: bucket %s has no requests left (X-Rate-Limit-Remaining 0 of %ld) until it "
+                        "resets at %s", ep->name, ep->limit, when);
+  else
+    okta_buf_printf(&b, "rate limit: bucket %s has %ld of %ld requests left, all kept for the org's other clients "
+                        "(rateLimit.reserve), until it resets at %s", ep->name, ep->remaining, ep->limit, when);
+  okta_buf_printf(&b, ", %.0f s from now: longer than %s (%.0f s) allows; not waiting", at - now, limit, secs);
+  return okta_buf_take(&b);
+}
+
+/* Starts queued requests while concurrency, schedule and budget allow;
+** fails those whose bucket would make them wait too long. */
 static void start_ready(okta_client *c) {
   double now = okta_now_mono();
   okta_request *r = c->queue_head, *next;
-  for (; r && c->running < (int)c->conc_eff; r = next) {
+  for (; r; r = next) {
     next = r->next_in_queue;
-    if (r->not_before > now) continue;
-    if (!budget_allows(c, r->ep, now)) continue;
+    double at = rate_ready_at(c, r->ep, now);
+    if (at > now) {
+      if (r->rate_since <= 0) r->rate_since = now;
+      char *err = rate_wait_error(c, r, at, now);
+      if (err) {
+        queue_remove(c, r);
+        request_fail(c, r, err);
+      }
+      continue;
+    }
+    if (c->running >= (int)c->conc_eff || r->not_before > now || at <= 0) continue;
     queue_remove(c, r);
     transfer_start(c, r, now, 1);
   }
@@ -749,9 +888,7 @@ static void retry_or_fail(okta_client *c, okta_request *r, double delay, const c
     okta_buf_printf(&b, "%s (gave up after %d attempt%s%s)", why, r->attempts,
                     r->attempts == 1 ? "" : "s",
                     r->attempts > c->max_retries ? "" : ": requestTimeout reached");
-    r->error = okta_buf_take(&b);
-    r->state = REQ_DONE;
-    if (r->ep) r->ep->errors++;
+    request_fail(c, r, okta_buf_take(&b));
     return;
   }
   free(r->retry_for);
@@ -827,9 +964,7 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
       retry_or_fail(c, r, okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c)), b.p);
       okta_buf_free(&b);
     } else {
-      r->error = okta_buf_take(&b);
-      r->state = REQ_DONE;
-      if (r->ep) r->ep->errors++;
+      request_fail(c, r, okta_buf_take(&b));
     }
     return;
   }
@@ -876,17 +1011,19 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
   }
   if (r->next_url && !okta_same_origin(c->cfg->org_url, r->next_url)) {
     okta_buf b = {0};
+    char *shown = okta_url_display(r->next_url);
     okta_buf_printf(&b, "the next-page link points to another origin (%.200s); it was not followed "
-                        "because the token may only go to %s", r->next_url, c->cfg->org_url);
-    r->error = okta_buf_take(&b);
-    if (r->ep) r->ep->errors++;
-  } else if (((r->status >= 200 && r->status < 300) || r->status == 404) && c->cache_on &&
-             !(r->flags & REQ_NO_CACHE)) {
+                        "because the token may only go to %s", shown ? shown : "?", c->cfg->org_url);
+    free(shown);
+    request_fail(c, r, okta_buf_take(&b));
+    return;
+  }
+  if (((r->status >= 200 && r->status < 300) || r->status == 404) && c->cache_on && !(r->flags & REQ_NO_CACHE)) {
     /* A 404 is an answer too: a join that looks a missing id up for every
     ** row asks once per TTL. */
     cache_put(c, r);
   }
-  r->state = REQ_DONE;
+  request_done(c, r);
 }
 
 /* Collects finished transfers from the multi handle. */
@@ -898,8 +1035,7 @@ static void collect_done(okta_client *c) {
     okta_request *r = NULL;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
     if (!r) continue;
-    transfer_done(c, r, m->data.result);
-    if ((r->flags & REQ_SPECULATIVE) && r->state == REQ_DONE) spec_finish(c, r);
+    transfer_done(c, r, m->data.result); /* may free r (a finished prefetch) */
   }
 }
 
@@ -927,9 +1063,14 @@ void okta_client_perform(okta_client *c, okta_request *r) {
     if (r->state == REQ_DONE) return;
     /* retry_or_fail queued it again: wait for its time, then go again. */
     queue_remove(c, r);
-    double wait = r->not_before - okta_now_mono();
-    if (wait > 0) {
-      struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+    /* Sleep in short steps: sqlite3_interrupt ends the wait. */
+    for (double wait; (wait = r->not_before - okta_now_mono()) > 0;) {
+      if (c->interrupted && c->interrupted(c->interrupt_arg)) {
+        request_fail(c, r, okta_strdup("interrupted"));
+        return;
+      }
+      if (wait > 0.1) wait = 0.1;
+      struct timespec ts = {0, (long)(wait * 1e9)};
       nanosleep(&ts, NULL);
     }
   }
@@ -992,10 +1133,11 @@ void okta_request_free(okta_client *c, okta_request *r) {
       if (*pp) *pp = r->next_follower;
     }
   }
+  if (r->flags & REQ_POST_FORM) okta_wipe(r->body.p, r->body.cap); /* a token response */
   okta_buf_free(&r->body);
   free(r->url);
   free(r->endpoint);
-  free(r->post_body);
+  okta_wipe_free(r->post_body); /* the client assertion */
   free(r->extra_headers);
   free(r->next_url);
   free(r->request_id);

@@ -59,6 +59,7 @@ typedef struct okta_request {
   void *headers;
   double not_before;  /* monotonic time before which it may not start */
   double deadline;    /* monotonic time after which it is not retried */
+  double rate_since;  /* monotonic time it started waiting for its rate-limit bucket */
   double started;
   char *retry_for;    /* request id of the attempt being retried */
   char *content_type;

@@ -9,6 +9,7 @@
 #include "jwt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -18,6 +19,10 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Appends base64url (no padding) of n bytes. */
 void okta_b64url(okta_buf *b, const unsigned char *p, size_t n) {
@@ -53,14 +58,18 @@ void okta_b64url_sha256(okta_buf *b, const char *s) {
   if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL)) okta_b64url(b, md, n);
 }
 
-/* A random jti: 16 bytes, hex. */
-void okta_jwt_random_id(char out[33]) {
+/* A random jti: 16 bytes, hex. OpenSSL's CSPRNG, else the kernel's;
+** a guessable jti would let a captured assertion be replayed, so without
+** either the JWT is not made. */
+int okta_jwt_random_id(char out[33]) {
   unsigned char r[16];
+  out[0] = 0;
   if (RAND_bytes(r, sizeof(r)) != 1) {
-    /* RAND failing means no entropy source; a unique-enough fallback. */
-    for (size_t i = 0; i < sizeof(r); i++) r[i] = (unsigned char)(rand() ^ (int)(i * 131));
+    ERR_clear_error();
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) return -1;
   }
   for (size_t i = 0; i < sizeof(r); i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
+  return 0;
 }
 
 /* The first OpenSSL error as text. */
@@ -74,27 +83,106 @@ static void ssl_error(okta_buf *b) {
   ERR_clear_error();
 }
 
+/* What the passphrase callback knows, and whether it was asked. */
+typedef struct pass_arg {
+  const char *passphrase;
+  int asked;
+} pass_arg;
+
+/* OpenSSL's passphrase callback: the configured passphrase, or nothing.
+** Without a callback OpenSSL would prompt on the terminal, inside the
+** user's process. */
+static int pass_cb(char *buf, int size, int rwflag, void *u) {
+  pass_arg *a = u;
+  (void)rwflag;
+  a->asked = 1;
+  if (!a->passphrase) return -1;
+  size_t n = strlen(a->passphrase);
+  if (n > (size_t)size) return -1;
+  memcpy(buf, a->passphrase, n);
+  return (int)n;
+}
+
+/* 1 when a privateKey value plainly names a file, so an error may show it:
+** an absolute or ./ ../ ~/ path, or a name ending in .pem or .key, on one
+** line. Anything else may be key material (base64 DER, a JWK) and is
+** never printed. */
+static int shows_as_path(const char *v) {
+  size_t n = strlen(v);
+  if (n == 0 || n > 1024) return 0;
+  for (const char *c = v; *c; c++) {
+    if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) return 0;
+  }
+  if (v[0] == '/' || strncmp(v, "./", 2) == 0 || strncmp(v, "../", 3) == 0 || strncmp(v, "~/", 2) == 0) return 1;
+  return n > 4 && (strcasecmp(v + n - 4, ".pem") == 0 || strcasecmp(v + n - 4, ".key") == 0);
+}
+
+/* Reads a key file into a buffer that is wiped when freed (no stdio
+** buffer is left holding the key). Returns 0, or errno. */
+static int read_key_file(const char *path, okta_buf *out) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno ? errno : EIO;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    close(fd);
+    return EISDIR;
+  }
+  char chunk[4096];
+  int rc = 0;
+  for (;;) {
+    ssize_t got = read(fd, chunk, sizeof(chunk));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) { rc = errno; break; }
+    if (got == 0) break;
+    okta_buf_append(out, chunk, (size_t)got);
+    if (out->oom || out->n > (1u << 20)) { rc = out->oom ? ENOMEM : EFBIG; break; }
+  }
+  okta_wipe(chunk, sizeof(chunk));
+  close(fd);
+  return rc;
+}
+
 /* Loads a PEM private key given as text or as a file path. */
-okta_key *okta_key_load(const char *pem_or_path, const char *source, char **err) {
-  okta_buf e = {0};
+okta_key *okta_key_load(const char *pem_or_path, const char *passphrase, const char *source, char **err) {
+  okta_buf e = {0}, text = {.secret = 1};
   *err = NULL;
-  BIO *bio;
   int is_text = strstr(pem_or_path, "-----BEGIN") != NULL;
-  if (is_text) {
-    bio = BIO_new_mem_buf(pem_or_path, -1);
-  } else {
-    FILE *f = fopen(pem_or_path, "rb");
-    if (!f) {
-      okta_buf_printf(&e, "%s: cannot read the private key file %s: %s", source, pem_or_path, strerror(errno));
+  int shown = !is_text && shows_as_path(pem_or_path);
+  const char *what = is_text ? "the value" : shown ? pem_or_path : "the file it names";
+  if (!is_text) {
+    int rc = read_key_file(pem_or_path, &text);
+    if (rc) {
+      if (shown)
+        okta_buf_printf(&e, "%s: cannot read the private key file %s: %s", source, pem_or_path, strerror(rc));
+      else
+        okta_buf_printf(&e, "%s: is neither PEM key text nor a readable file (%s; the value is not shown "
+                            "in case it is key material)", source, strerror(rc));
+      okta_buf_free(&text);
       *err = okta_buf_take(&e);
       return NULL;
     }
-    bio = BIO_new_fp(f, BIO_CLOSE);
   }
-  EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+  BIO *bio = BIO_new_mem_buf(is_text ? pem_or_path : (text.p ? text.p : ""), -1);
+  pass_arg pa = {passphrase, 0};
+  EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &pa) : NULL;
   BIO_free(bio);
+  okta_buf_free(&text);
+  if (!pkey && pa.asked && !passphrase) {
+    okta_buf_printf(&e, "%s: %s is an encrypted private key and no passphrase is set: decrypt it "
+                        "(openssl pkey -in key.pem -out plain.pem) or set privateKeyPassphrase; "
+                        "sqlite-okta never prompts for one", source, what);
+    ERR_clear_error();
+    *err = okta_buf_take(&e);
+    return NULL;
+  }
+  if (!pkey && pa.asked) {
+    okta_buf_printf(&e, "%s: %s is an encrypted private key and privateKeyPassphrase does not decrypt it", source, what);
+    ERR_clear_error();
+    *err = okta_buf_take(&e);
+    return NULL;
+  }
   if (!pkey) {
-    okta_buf_printf(&e, "%s: %s is not a PEM private key", source, is_text ? "the value" : pem_or_path);
+    okta_buf_printf(&e, "%s: %s is not a PEM private key", source, what);
     ssl_error(&e);
     *err = okta_buf_take(&e);
     return NULL;
@@ -186,7 +274,7 @@ int okta_key_public_jwk(okta_key *k, okta_buf *b) {
 
 /* Signs header.claims (both JSON text) into a compact JWS. */
 char *okta_jwt_sign(okta_key *k, const char *header_json, const char *claims_json, char **err) {
-  okta_buf b = {0}, e = {0};
+  okta_buf b = {.secret = 1}, e = {0}; /* a signed client assertion is a credential */
   *err = NULL;
   okta_b64url(&b, (const unsigned char *)header_json, strlen(header_json));
   okta_buf_puts(&b, ".");

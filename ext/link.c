@@ -134,17 +134,71 @@ int okta_same_origin(const char *origin_url, const char *url) {
   return same;
 }
 
-/* 1 for localhost, 127.0.0.0/8 and [::1]. */
-static int is_loopback(const char *host) {
+/* 1 for "localhost", [::1], and 127.0.0.0/8 written as four decimal
+** octets 0-255 without leading zeros. Anything else (127.0.0.256,
+** 127.999.1.1, 0x7f.1, 2130706433, 127.1) would be a host name to curl,
+** resolved by whatever resolver the machine has: plain http to it could
+** carry the token off the machine. */
+int okta_is_loopback_host(const char *host) {
   if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0) return 1;
   if (strncmp(host, "127.", 4) != 0) return 0;
-  /* Must be a dotted quad, not e.g. 127.example.com. */
-  int dots = 0;
-  for (const char *c = host; *c; c++) {
-    if (*c == '.') dots++;
-    else if (!isdigit((unsigned char)*c)) return 0;
+  const char *c = host;
+  for (int octet = 0; octet < 4; octet++) {
+    if (octet && *c++ != '.') return 0;
+    if (!isdigit((unsigned char)*c)) return 0;
+    if (*c == '0' && isdigit((unsigned char)c[1])) return 0; /* leading zero: octal to some parsers */
+    int v = 0, n = 0;
+    for (; isdigit((unsigned char)*c); c++, n++) {
+      v = v * 10 + (*c - '0');
+      if (n >= 3 || v > 255) return 0;
+    }
   }
-  return dots == 3;
+  return *c == 0;
+}
+
+/* The host of url as written (curl would turn 0x7f.1 or 2130706433 into
+** 127.0.0.1: the check is on what the user wrote), checked for loopback. */
+static int raw_host_is_loopback(const char *url) {
+  const char *h = strstr(url, "://");
+  if (!h) return 0;
+  h += 3;
+  size_t n = strcspn(h, "/?#");
+  if (memchr(h, '@', n)) return 0;
+  size_t hl = n;
+  if (h[0] == '[') {
+    const char *close = memchr(h, ']', n);
+    if (!close) return 0;
+    hl = (size_t)(close - h) + 1;
+  } else {
+    const char *colon = memchr(h, ':', n);
+    if (colon) hl = (size_t)(colon - h);
+  }
+  if (hl == 0 || hl >= 64) return 0;
+  char host[64];
+  for (size_t i = 0; i < hl; i++) host[i] = (char)tolower((unsigned char)h[i]);
+  host[hl] = 0;
+  return okta_is_loopback_host(host);
+}
+
+/* Copies url with its user info (if any) replaced by "***@". */
+char *okta_url_display(const char *url) {
+  if (!url) return NULL;
+  const char *auth = strstr(url, "://");
+  auth = auth ? auth + 3 : url;
+  size_t alen = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (const char *c = auth; c < auth + alen; c++) {
+    if (*c == '@') at = c; /* the last one: "a@b@host" hides "a@b" */
+  }
+  okta_buf b = {0};
+  if (!at) {
+    okta_buf_puts(&b, url);
+  } else {
+    okta_buf_append(&b, url, (size_t)(auth - url));
+    okta_buf_puts(&b, "***");
+    okta_buf_puts(&b, at);
+  }
+  return okta_buf_take(&b);
 }
 
 /* Reduces an org URL to its origin; NULL with a reason when unusable. */
@@ -158,12 +212,20 @@ char *okta_normalize_org_url(const char *url, const char **why) {
     *why = "must start with https:// (for example https://acme.okta.com)";
     return NULL;
   }
-  if (url_origin(url, &scheme, &host, &port)) {
-    *why = "is not a valid URL (user names and passwords are not allowed in it)";
+  char *shown = okta_url_display(url);
+  int userinfo = shown && strcmp(shown, url) != 0;
+  free(shown);
+  if (userinfo) {
+    *why = "contains user info: user names and passwords are not allowed in the org URL";
     return NULL;
   }
-  if (strcmp(scheme, "http") == 0 && !is_loopback(host)) {
-    *why = "must use https:// (http:// is only allowed to a loopback address)";
+  if (url_origin(url, &scheme, &host, &port)) {
+    *why = "is not a valid URL (user names and passwords are not allowed in it either)";
+    return NULL;
+  }
+  if (strcmp(scheme, "http") == 0 && !raw_host_is_loopback(url)) {
+    *why = "must use https:// (http:// is only allowed to a literal loopback address: 127.x.y.z, [::1] "
+           "or localhost)";
   } else {
     okta_buf b = {0};
     okta_buf_printf(&b, "%s://%s", scheme, host);

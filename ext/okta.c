@@ -21,6 +21,16 @@
 **
 ** This file holds the entry point, the per-connection context (ctx.h) and
 ** the SQL functions. Registration is driven by the static tables at the end.
+**
+** Sessions. The configuration, auth state and HTTP client of a connection
+** form one session. A cursor takes the current session's client in
+** xFilter and keeps using it until it closes; okta_config(key, value)
+** never frees a session a cursor may hold: it retires it (noting the
+** statements running at that moment, the only ones whose cursors can hold
+** it) and the next xFilter builds a new one from the new settings. A
+** retired session is freed once none of those statements is still running.
+** So a setting changed while a statement runs applies to the scans started
+** after the change, and no cursor is ever left with a dangling client.
 */
 #include "auth.h"
 #include "ctx.h"
@@ -38,13 +48,22 @@ SQLITE_EXTENSION_INIT1
 
 #define MAX_WARNINGS 200
 
+/* One configuration and what was built from it (see the header comment). */
+typedef struct okta_session {
+  okta_config cfg;
+  okta_auth *auth;
+  okta_client *client;
+  sqlite3_stmt **holders;   /* retired: statements running when it was */
+  int nholders;
+  struct okta_session *next;
+} okta_session;
+
 struct okta_ctx {
   sqlite3 *db;
   int refs;
   okta_override *overrides; /* newest first */
-  okta_config cfg;
-  okta_client *client;
-  okta_auth *auth;
+  okta_session *session;    /* the current one, built on first use */
+  okta_session *retired;    /* replaced, possibly still held by cursors */
   okta_warning *warnings;
   int nwarnings;
   double last_interrupt_check;
@@ -65,23 +84,77 @@ void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 void okta_ctx_ref(okta_ctx *ctx) { ctx->refs++; }
 
-/* Drops the client (it is rebuilt from the configuration on next use). */
-static void ctx_reset_client(okta_ctx *ctx) {
-  okta_client_free(ctx->client);
-  ctx->client = NULL;
-  okta_auth_free(ctx->auth);
-  ctx->auth = NULL;
-  okta_config_clear(&ctx->cfg);
+/* Frees a session: its client (cancelling what is in flight), auth, config. */
+static void session_free(okta_session *s) {
+  if (!s) return;
+  okta_client_free(s->client);
+  okta_auth_free(s->auth);
+  okta_config_clear(&s->cfg);
+  free(s->holders);
+  free(s);
+}
+
+/* 1 when st is a statement of db that is still running (stepped, neither
+** finished nor reset): only then can its cursors still be open. The
+** pointer is compared, never dereferenced, as st may be finalized. */
+static int stmt_running(sqlite3 *db, sqlite3_stmt *st) {
+  for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s; s = sqlite3_next_stmt(db, s)) {
+    if (s == st) return sqlite3_stmt_busy(s);
+  }
+  return 0;
+}
+
+/* Frees the retired sessions that no running statement can hold. */
+static void ctx_sweep(okta_ctx *ctx) {
+  for (okta_session **pp = &ctx->retired; *pp;) {
+    okta_session *s = *pp;
+    int held = 0;
+    for (int i = 0; i < s->nholders && !held; i++) held = stmt_running(ctx->db, s->holders[i]);
+    if (held) {
+      pp = &s->next;
+    } else {
+      *pp = s->next;
+      session_free(s);
+    }
+  }
+}
+
+/* Retires the current session: the next scan builds a new one from the
+** settings; cursors already open keep the old one until they close. */
+static int ctx_retire_session(okta_ctx *ctx) {
+  okta_session *s = ctx->session;
+  if (!s) return SQLITE_OK;
+  int n = 0;
+  for (sqlite3_stmt *st = sqlite3_next_stmt(ctx->db, NULL); st; st = sqlite3_next_stmt(ctx->db, st))
+    n += sqlite3_stmt_busy(st) != 0;
+  if (n) {
+    s->holders = malloc(sizeof(*s->holders) * (size_t)n);
+    if (!s->holders) return SQLITE_NOMEM;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(ctx->db, NULL); st && s->nholders < n; st = sqlite3_next_stmt(ctx->db, st))
+      if (sqlite3_stmt_busy(st)) s->holders[s->nholders++] = st;
+  }
+  ctx->session = NULL;
+  s->next = ctx->retired;
+  ctx->retired = s;
+  /* New statements will not ask it again: only its memory would stay. */
+  okta_client_cache_clear(s->client);
+  ctx_sweep(ctx);
+  return SQLITE_OK;
 }
 
 /* Releases one reference; the last one frees the context. */
 void okta_ctx_unref(void *p) {
   okta_ctx *ctx = p;
   if (!ctx || --ctx->refs > 0) return;
-  ctx_reset_client(ctx);
+  session_free(ctx->session);
+  for (okta_session *s = ctx->retired, *n; s; s = n) {
+    n = s->next;
+    session_free(s);
+  }
   for (okta_override *o = ctx->overrides, *n; o; o = n) {
     n = o->next;
-    free(o->value);
+    if (okta_settings[o->key].type == ST_SECRET) okta_wipe_free(o->value);
+    else free(o->value);
     free(o);
   }
   for (okta_warning *w = ctx->warnings, *n; w; w = n) {
@@ -117,43 +190,66 @@ static int ctx_interrupted(void *arg) {
 
 static void ctx_tick(void *arg, okta_client *c);
 
+/* Prints a configuration warning to stderr, once per process: the shell
+** user sees it without asking okta_warnings(). */
+static void warn_stderr_once(const char *text) {
+  static int shown;
+  if (__atomic_exchange_n(&shown, 1, __ATOMIC_SEQ_CST)) return;
+  fprintf(stderr, "okta: warning: %s\n", text);
+}
+
 /* The connection's client, built from the configuration on first use. */
 okta_client *okta_ctx_client(okta_ctx *ctx, char **err) {
   *err = NULL;
-  if (ctx->client) return ctx->client;
-  char *e = okta_config_load(&ctx->cfg, ctx->overrides);
+  if (ctx->retired) ctx_sweep(ctx);
+  if (ctx->session) return ctx->session->client;
+  okta_session *s = calloc(1, sizeof(*s));
+  if (!s) {
+    *err = okta_strdup("out of memory");
+    return NULL;
+  }
+  char *e = okta_config_load(&s->cfg, ctx->overrides);
   if (e) {
     okta_buf b = {0};
     okta_buf_printf(&b, "okta: %s", e);
     free(e);
     *err = okta_buf_take(&b);
-    okta_config_clear(&ctx->cfg);
+    session_free(s);
     return NULL;
   }
+  for (const char *w = s->cfg.warnings; w && *w;) {
+    size_t n = strcspn(w, "\n");
+    okta_ctx_warn(ctx, "okta.yaml", "%.*s", (int)n, w);
+    char *line = okta_strndup(w, n);
+    if (line) warn_stderr_once(line);
+    free(line);
+    w += n + (w[n] == '\n');
+  }
   char *aerr = NULL;
-  ctx->auth = okta_auth_new(&ctx->cfg, &aerr);
-  ctx->client = ctx->auth ? okta_client_new(&ctx->cfg, err) : NULL;
-  if (!ctx->client) {
+  s->auth = okta_auth_new(&s->cfg, &aerr);
+  s->client = s->auth ? okta_client_new(&s->cfg, err) : NULL;
+  if (!s->client) {
     if (aerr) {
       okta_buf b = {0};
       okta_buf_printf(&b, "okta: %s", aerr);
       free(aerr);
       *err = okta_buf_take(&b);
     }
-    ctx_reset_client(ctx);
+    session_free(s);
     if (!*err) *err = okta_strdup("out of memory");
     return NULL;
   }
-  okta_client_set_interrupt(ctx->client, ctx_interrupted, ctx);
-  okta_client_set_tick(ctx->client, ctx_tick, ctx);
-  okta_client_set_auth(ctx->client, okta_auth_headers, okta_auth_retry, ctx->auth);
-  const char *pm = okta_config_str(&ctx->cfg, CFG_PROGRESS);
+  okta_client_set_interrupt(s->client, ctx_interrupted, ctx);
+  okta_client_set_tick(s->client, ctx_tick, ctx);
+  okta_client_set_auth(s->client, okta_auth_headers, okta_auth_retry, s->auth);
+  const char *pm = okta_config_str(&s->cfg, CFG_PROGRESS);
   ctx->progress_mode = !pm || strcasecmp(pm, "auto") == 0 ? -1 : strcasecmp(pm, "on") == 0;
-  return ctx->client;
+  ctx->session = s;
+  return s->client;
 }
 
 int okta_ctx_concurrency(okta_ctx *ctx) {
-  long n = ctx->client ? okta_config_int(&ctx->cfg, CFG_CONCURRENCY) : 8;
+  long n = ctx->session ? okta_config_int(&ctx->session->cfg, CFG_CONCURRENCY) : 8;
   return n > 0 ? (int)n : 1;
 }
 
@@ -216,25 +312,22 @@ static int progress_enabled(okta_ctx *ctx) {
 }
 
 /* Writes the progress line of the current scan (after the first second). */
-static void progress_draw(okta_ctx *ctx) {
-  if (!ctx->client || !ctx->progress_table || !progress_enabled(ctx)) return;
+static void progress_draw(okta_ctx *ctx, okta_client *client) {
+  if (!client || !ctx->progress_table || !progress_enabled(ctx)) return;
   double now = okta_now_mono();
   if (now - ctx->progress_start < 1.0) return;
   long requests = 0;
-  for (okta_endpoint *e = okta_client_endpoints(ctx->client); e; e = e->next) requests += e->requests;
-  double wait = okta_client_rate_wait(ctx->client);
+  for (okta_endpoint *e = okta_client_endpoints(client); e; e = e->next) requests += e->requests;
+  double wait = okta_client_rate_wait(client);
   fprintf(stderr, "\r\033[Kokta: %s: %ld rows, %ld requests, %d in flight", ctx->progress_table,
-          ctx->progress_rows, requests, okta_client_running(ctx->client));
+          ctx->progress_rows, requests, okta_client_running(client));
   if (wait > 0.5) fprintf(stderr, ", rate limit: waiting %.0f s", wait);
   fflush(stderr);
   ctx->progress_shown = 1;
 }
 
 /* Called by the client while it waits. */
-static void ctx_tick(void *arg, okta_client *c) {
-  (void)c;
-  progress_draw(arg);
-}
+static void ctx_tick(void *arg, okta_client *c) { progress_draw(arg, c); }
 
 /* Notes the rows a scan has produced; the clock starts at the first scan
 ** of the statement, so a line appears only for work that takes a while. */
@@ -242,7 +335,7 @@ void okta_ctx_progress_rows(okta_ctx *ctx, const char *table, long rows) {
   if (ctx->progress_start == 0) ctx->progress_start = okta_now_mono();
   ctx->progress_table = table;
   ctx->progress_rows = rows;
-  progress_draw(ctx);
+  progress_draw(ctx, ctx->session ? ctx->session->client : NULL);
 }
 
 void okta_ctx_progress_end(okta_ctx *ctx) {
@@ -283,14 +376,6 @@ static void fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, OKTA_VERSION, -1, SQLITE_STATIC);
 }
 
-/* A setting's value as shown to people: secrets only say whether they are set. */
-static void show_setting(okta_buf *b, const okta_config *cfg, int i) {
-  const char *v = cfg->value[i];
-  if (!v) okta_buf_puts(b, "(unset)");
-  else if (okta_settings[i].type == ST_SECRET) okta_buf_puts(b, "(set, hidden)");
-  else okta_buf_puts(b, v);
-}
-
 /* okta_debug(): versions, org, auth mode and settings; never a secret. */
 static void fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   okta_ctx *c = sqlite3_user_data(ctx);
@@ -308,16 +393,29 @@ static void fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   } else {
     okta_buf_printf(&b, "org: %s\nauth: %s\n", cfg.org_url, okta_config_str(&cfg, CFG_AUTH_MODE));
   }
-  okta_buf_puts(&b, "settings:\n");
+  /* Which layer the org and the credentials came from: they must agree. */
+  okta_buf_puts(&b, "orgUrl from: ");
+  okta_config_layer(&b, &cfg, CFG_ORG_URL);
+  okta_buf_puts(&b, "\ncredentials from: ");
+  if (strcasecmp(okta_config_str(&cfg, CFG_AUTH_MODE) ? okta_config_str(&cfg, CFG_AUTH_MODE) : "", "PrivateKey") == 0) {
+    okta_buf_puts(&b, "clientId ");
+    okta_config_layer(&b, &cfg, CFG_CLIENT_ID);
+    okta_buf_puts(&b, ", privateKey ");
+    okta_config_layer(&b, &cfg, CFG_PRIVATE_KEY);
+  } else {
+    okta_buf_puts(&b, "token ");
+    okta_config_layer(&b, &cfg, CFG_TOKEN);
+  }
+  okta_buf_puts(&b, "\nsettings:\n");
   for (int i = 0; i < CFG_COUNT; i++) {
     okta_buf_printf(&b, "  %s = ", okta_settings[i].key);
-    show_setting(&b, &cfg, i);
+    okta_config_show(&b, &cfg, i);
     int yaml = cfg.source[i] == SRC_YAML_HOME || cfg.source[i] == SRC_YAML_CWD;
     okta_buf_printf(&b, " (%s)\n", yaml && cfg.where[i] ? cfg.where[i] : okta_source_name(cfg.source[i]));
   }
-  if (c->client) {
-    okta_buf_printf(&b, "cache: %ld responses, %lld bytes\n", okta_client_cache_entries(c->client),
-                    (long long)okta_client_cache_bytes(c->client));
+  if (c->session) {
+    okta_buf_printf(&b, "cache: %ld responses, %lld bytes\n", okta_client_cache_entries(c->session->client),
+                    (long long)okta_client_cache_bytes(c->session->client));
   }
   okta_config_clear(&cfg);
   if (b.oom) {
@@ -358,12 +456,19 @@ static void fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       return;
     }
     o->key = id;
+    if (ctx_retire_session(c) != SQLITE_OK) {
+      free(o->value);
+      free(o);
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
     /* A NULL resets: drop earlier overrides of this key. */
     for (okta_override **pp = &c->overrides; *pp;) {
       if ((*pp)->key == id) {
         okta_override *d = *pp;
         *pp = d->next;
-        free(d->value);
+        if (okta_settings[id].type == ST_SECRET) okta_wipe_free(d->value);
+        else free(d->value);
         free(d);
       } else {
         pp = &(*pp)->next;
@@ -375,14 +480,13 @@ static void fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     } else {
       free(o);
     }
-    ctx_reset_client(c);
   }
   okta_config cfg = {0};
   char *err = okta_config_load(&cfg, c->overrides);
   free(err); /* an incomplete configuration still has values to show */
   okta_buf b = {0};
   if (cfg.value[id]) {
-    show_setting(&b, &cfg, id);
+    okta_config_show(&b, &cfg, id);
     sqlite3_result_text(ctx, b.p, -1, SQLITE_TRANSIENT);
   } else {
     sqlite3_result_null(ctx);
@@ -397,9 +501,9 @@ static void fn_cache_clear(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   (void)argc;
   (void)argv;
   long n = 0;
-  if (c->client) {
-    n = okta_client_cache_entries(c->client);
-    okta_client_cache_clear(c->client);
+  if (c->session) {
+    n = okta_client_cache_entries(c->session->client);
+    okta_client_cache_clear(c->session->client);
   }
   sqlite3_result_int64(ctx, n);
 }

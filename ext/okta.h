@@ -32,6 +32,7 @@ typedef struct okta_buf {
   size_t n;
   size_t cap;
   int oom;
+  int secret;   /* holds a secret: growing and freeing wipe the old bytes */
 } okta_buf;
 
 void okta_buf_append(okta_buf *b, const char *s, size_t n);
@@ -45,6 +46,10 @@ void okta_buf_free(okta_buf *b);
 
 char *okta_strdup(const char *s);
 char *okta_strndup(const char *s, size_t n);
+/* Overwrites n bytes so a secret does not outlive its use (never optimised
+** away), and frees a string that held a secret after wiping it. */
+void okta_wipe(void *p, size_t n);
+void okta_wipe_free(char *s);
 int okta_utf8_valid(const char *s, size_t n, size_t *bad_offset);
 /* 1 when v is one of the '|'-separated words of list (nocase: ASCII case-insensitively). */
 int okta_list_has(const char *list, const char *v, int nocase);
@@ -61,8 +66,15 @@ int okta_same_origin(const char *origin_url, const char *url);
 
 /* Normalises an org URL to "scheme://host[:port]". Returns NULL and an
 ** explanation in *why (static text) when the URL is not acceptable:
-** https is required except for loopback hosts. */
+** https is required except for a literal loopback address (127.0.0.0/8
+** in canonical dotted form, [::1]) or localhost; no user info. */
 char *okta_normalize_org_url(const char *url, const char **why);
+/* 1 when host (as curl reports it, IPv6 in brackets) is a loopback
+** address written canonically, or "localhost". */
+int okta_is_loopback_host(const char *host);
+/* A copy of url fit to print: any user info ("user:password@") in its
+** authority is replaced by "***@". */
+char *okta_url_display(const char *url);
 
 /* ------------------------------------------------------------- filter.c */
 

@@ -887,7 +887,7 @@ static int oktaConnect(sqlite3 *db, void *pAux, int argc, const char *const *arg
     oktaDisconnect(&vt->base);
     return rc;
   }
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY); /* reaches the network: not from views or triggers */
   *ppVtab = &vt->base;
   return rc;
 }

@@ -288,7 +288,7 @@ static int graphConnect(sqlite3 *db, void *pAux, int argc, const char *const *ar
   vt->ctx = aux->ctx;
   vt->t = aux->t;
   vt->db = db;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY); /* reaches the network: not from views or triggers */
   *ppVtab = &vt->base;
   return SQLITE_OK;
 }

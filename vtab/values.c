@@ -8,14 +8,148 @@
 
 SQLITE_EXTENSION_INIT3
 
+/*
+** Redaction: the one list of what is secret in Okta's JSON, applied to
+** every JSON value a table returns (okta_result_json). Decided by key
+** name, compared without case, '_' or '-':
+**
+**   secret, privateKey, passphrase, apiKey, sharedKey, accessKey,
+**   integrationKey      the value and everything below it (client_secret,
+**                       sharedSecret, secretKey, signing secrets, ...)
+**   ...password..., ...token   a string or number value (app passwords,
+**                       authToken); an object there (credentials.password,
+**                       endpoints.token) is walked, its value, hash, salt
+**                       and answer members being secret; timestamps and
+**                       form field names (passwordChanged, passwordField)
+**                       are not secrets
+**   authScheme, recovery_question   objects whose value / answer is secret
+**
+** and by value: a PEM private key anywhere, and the private members
+** (d, p, q, dp, dq, qi, k, oth) of a JWK. Secret strings and numbers
+** become "(redacted)"; booleans stay, so flags such as revealPassword
+** keep their meaning.
+*/
+
+#define REDACTED "(redacted)"
+
+/* How a subtree is walked. */
+enum { M_PLAIN, M_SECRET, M_HOLDER };
+
+/* Lower-cases k without '_' and '-' into out. */
+static void norm_key(const char *k, char *out, size_t cap) {
+  size_t n = 0;
+  for (; *k && n < cap - 1; k++) {
+    if (*k == '_' || *k == '-') continue;
+    out[n++] = (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
+  }
+  out[n] = 0;
+}
+
+/* 1 when s ends with suffix. */
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The mode for a member named k of an object walked in mode (M_SECRET:
+** the member is secret as a whole; M_HOLDER: secret if a scalar, walked as
+** a holder if an object). */
+static int key_mode(const char *k, int mode) {
+  static const char *const whole[] = {"secret", "privatekey", "passphrase", "apikey", "sharedkey", "accesskey",
+                                      "integrationkey"};
+  static const char *const held[] = {"value", "hash", "salt", "answer"};
+  char low[64];
+  if (mode == M_SECRET) return M_SECRET;
+  norm_key(k, low, sizeof(low));
+  if (mode == M_HOLDER) {
+    for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+      if (strcmp(low, held[i]) == 0) return M_SECRET;
+    }
+  }
+  for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
+    if (strstr(low, whole[i])) return M_SECRET;
+  }
+  if ((strstr(low, "password") || ends_with(low, "token")) && !ends_with(low, "changed") &&
+      !ends_with(low, "field") && !ends_with(low, "selector") && !ends_with(low, "expired"))
+    return M_HOLDER;
+  if (strcmp(low, "authscheme") == 0 || strcmp(low, "recoveryquestion") == 0) return M_HOLDER;
+  return M_PLAIN;
+}
+
+/* 1 for a string that is a PEM private key. */
+static int secret_value(const cJSON *v) {
+  const char *s = v->valuestring;
+  return s && strstr(s, "-----BEGIN") && strstr(s, "PRIVATE KEY");
+}
+
+/* 1 when o is a JWK and name one of its private members. */
+static int jwk_private(const cJSON *o, const char *name) {
+  static const char *const priv[] = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"};
+  if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "kty"))) return 0;
+  for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+    if (strcmp(name, priv[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Replaces a scalar's value by "(redacted)" (by null when out of memory). */
+static void redact_scalar(cJSON *c) {
+  char *copy = cJSON_malloc(sizeof(REDACTED));
+  if (cJSON_IsString(c)) {
+    okta_wipe(c->valuestring, strlen(c->valuestring));
+    cJSON_free(c->valuestring);
+  }
+  c->valuestring = copy;
+  c->valuedouble = 0;
+  c->valueint = 0;
+  if (copy) {
+    memcpy(copy, REDACTED, sizeof(REDACTED));
+    c->type = cJSON_String;
+  } else {
+    c->type = cJSON_NULL;
+  }
+}
+
+/* Walks v's members and items in mode (an item keeps its array's mode);
+** counts the secrets found and, with apply, replaces them. */
+static int redact_walk(cJSON *v, int mode, int apply) {
+  int found = 0;
+  for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+    int m = c->string ? key_mode(c->string, mode) : mode;
+    if (c->string && jwk_private(v, c->string)) m = M_SECRET;
+    if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+      found += redact_walk(c, m, apply);
+    } else if ((cJSON_IsString(c) || cJSON_IsNumber(c)) &&
+               (m != M_PLAIN || (cJSON_IsString(c) && secret_value(c)))) {
+      found++;
+      if (apply) redact_scalar(c);
+    }
+  }
+  return found;
+}
+
+/* 1 when a key names a secret (its scalar value must never reach SQL). */
+int okta_secret_key(const char *k) { return key_mode(k, M_PLAIN) != M_PLAIN; }
+
+/* A copy of v with secret values replaced by "(redacted)" (NULL on OOM). */
+cJSON *okta_json_redacted(const cJSON *v) {
+  cJSON *copy = cJSON_Duplicate(v, 1);
+  if (copy) redact_walk(copy, M_PLAIN, 1);
+  return copy;
+}
+
+
 /* Returns a JSON value as the closest SQL value: strings as text, numbers
 ** as integers or reals, booleans as 0/1, objects and arrays as JSON text,
-** null or missing as NULL. */
+** null or missing as NULL. Every JSON column of every table comes through
+** here, so this is where secrets are redacted (see okta_json_redacted):
+** a new table cannot forget. */
 void okta_result_json(sqlite3_context *ctx, const cJSON *v) {
   if (!v || cJSON_IsNull(v)) {
     sqlite3_result_null(ctx);
   } else if (cJSON_IsString(v)) {
-    sqlite3_result_text(ctx, v->valuestring, -1, SQLITE_TRANSIENT);
+    if (secret_value(v)) sqlite3_result_text(ctx, REDACTED, -1, SQLITE_STATIC);
+    else sqlite3_result_text(ctx, v->valuestring, -1, SQLITE_TRANSIENT);
   } else if (cJSON_IsBool(v)) {
     sqlite3_result_int(ctx, cJSON_IsTrue(v));
   } else if (cJSON_IsNumber(v)) {
@@ -25,7 +159,16 @@ void okta_result_json(sqlite3_context *ctx, const cJSON *v) {
     else
       sqlite3_result_double(ctx, d);
   } else {
-    char *s = cJSON_PrintUnformatted(v);
+    cJSON *copy = NULL;
+    if (redact_walk((cJSON *)v, M_PLAIN, 0)) {
+      copy = okta_json_redacted(v);
+      if (!copy) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+      }
+    }
+    char *s = cJSON_PrintUnformatted(copy ? copy : v);
+    cJSON_Delete(copy);
     if (s) sqlite3_result_text(ctx, s, -1, free);
     else sqlite3_result_error_nomem(ctx);
   }
@@ -50,64 +193,9 @@ const cJSON *okta_json_path(const cJSON *item, const char *path) {
   return v;
 }
 
-/* 1 when a key names a secret: its value must never reach SQL. Compared
-** without case or underscores; "token" only at the end (accessToken, not
-** token_endpoint_auth_method). */
-int okta_secret_key(const char *k) {
-  static const char *const words[] = {"secret", "password", "privatekey", "accesskey", "apikey", "sharedkey",
-                                      "passphrase"};
-  char low[64];
-  size_t n = 0;
-  for (; *k && n < sizeof(low) - 1; k++) {
-    if (*k == '_' || *k == '-') continue;
-    low[n++] = (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
-  }
-  low[n] = 0;
-  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-    if (strstr(low, words[i])) return 1;
-  }
-  return n >= 5 && strcmp(low + n - 5, "token") == 0;
-}
-
-/* Replaces string values under secret-named keys (recursively) in a copy.
-** Flags such as revealPassword: true are not secrets and stay. */
-static void redact(cJSON *v, int inside_secret) {
-  for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
-    int secret = inside_secret || (c->string && okta_secret_key(c->string));
-    if (cJSON_IsString(c) && secret) {
-      char *copy = c->valuestring;
-      c->valuestring = NULL;
-      cJSON_free(copy);
-      c->valuestring = (char *)cJSON_malloc(sizeof("(redacted)"));
-      if (c->valuestring) memcpy(c->valuestring, "(redacted)", sizeof("(redacted)"));
-      else c->type = cJSON_NULL;
-    } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-      redact(c, secret);
-    }
-  }
-}
-
-/* A copy of v with secret values replaced by "(redacted)" (NULL on OOM). */
-cJSON *okta_json_redacted(const cJSON *v) {
-  cJSON *copy = cJSON_Duplicate(v, 1);
-  if (copy) redact(copy, 0);
-  return copy;
-}
-
-/* Returns v as JSON with secret values replaced by "(redacted)". */
-void okta_value_redacted(sqlite3_context *ctx, const cJSON *v) {
-  if (!v || cJSON_IsNull(v)) {
-    sqlite3_result_null(ctx);
-    return;
-  }
-  cJSON *copy = okta_json_redacted(v);
-  if (!copy) {
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  okta_result_json(ctx, copy);
-  cJSON_Delete(copy);
-}
+/* Returns v as JSON with secret values replaced by "(redacted)"
+** (okta_result_json redacts). */
+void okta_value_redacted(sqlite3_context *ctx, const cJSON *v) { okta_result_json(ctx, v); }
 
 /* credentials of an app, secrets redacted. */
 void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {

@@ -2,7 +2,8 @@
 ** Fuzz target: a response body as the engine reads it. UTF-8 validation,
 ** JSON parsing with the same options, path extraction for columns and
 ** parent keys, AWS account derivation and secret redaction. Properties:
-** after redaction no string under a secret-named key survives; an AWS
+** after redaction no string or number directly under a secret-named key,
+** nothing under a "secret" key and no PEM private key survives; an AWS
 ** account is all digits.
 */
 #include "../../vtab/tables.h"
@@ -13,11 +14,28 @@
 static const char *const paths[] = {"id", "profile.login", "target.0.id", "_embedded.stats.usersCount",
                                     "settings.app.identityProviderArn", "", "a.0.b.1.c", "0", "credentials"};
 
+/* 1 when the key (without case, '_' or '-') contains "secret". */
+static int secret_word(const char *k) {
+  char low[64];
+  size_t n = 0;
+  for (; *k && n < sizeof(low) - 1; k++) {
+    if (*k != '_' && *k != '-') low[n++] = (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
+  }
+  low[n] = 0;
+  return strstr(low, "secret") != NULL;
+}
+
+/* After redaction: no string or number under a secret-named key, nothing
+** at all under a "secret" key, and no PEM private key survives. */
 static void check_redacted(const cJSON *v, int secret) {
   const cJSON *c;
   cJSON_ArrayForEach(c, v) {
-    int s = secret || (c->string && okta_secret_key(c->string));
-    if (cJSON_IsString(c) && s && strcmp(c->valuestring, "(redacted)") != 0) abort();
+    int s = secret || (c->string && secret_word(c->string));
+    int scalar_secret = s || (c->string && okta_secret_key(c->string));
+    if (cJSON_IsString(c) && strcmp(c->valuestring, "(redacted)") != 0 &&
+        (scalar_secret || (strstr(c->valuestring, "-----BEGIN") && strstr(c->valuestring, "PRIVATE KEY"))))
+      abort();
+    if (cJSON_IsNumber(c) && scalar_secret) abort();
     if (cJSON_IsObject(c) || cJSON_IsArray(c)) check_redacted(c, s);
   }
 }

@@ -1,10 +1,13 @@
 /*
 ** C unit tests of the runtime parts that need no server: Link parsing,
 ** origin checks, filter escaping, backoff and rate-limit waits, ISO 8601,
-** UTF-8 validation and setting validation.
+** UTF-8 validation and setting validation; and the security review's
+** parts: loopback addresses, user info in URLs, YAML aliases, private key
+** values in errors, secret buffers.
 */
 #include "../../ext/config.h"
 #include "../../ext/http.h"
+#include "../../ext/jwt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -243,7 +246,141 @@ static void test_settings(void) {
   free(e);
 }
 
+/* Plain http only to a literal loopback address in canonical form. */
+static void test_loopback(void) {
+  static const char *const yes[] = {"localhost", "[::1]", "127.0.0.1", "127.255.255.255", "127.0.0.0", "127.10.0.9"};
+  static const char *const no[] = {"127.0.0.256", "127.999.1.1", "0x7f.1", "2130706433", "127.1", "127.0.0.01",
+                                   "127.0.0.1.", "127.0.0.1.evil.com", "127..0.1", "127.0.0.", "localhost.",
+                                   "LOCALHOST.evil", "[::ffff:127.0.0.1]", "[0:0:0:0:0:0:0:1]", "127.0.0.1000",
+                                   "127.0.0.-1", "127.+1.0.1", "1270.0.0.1", "127.0.0.1 "};
+  for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) CHECK(okta_is_loopback_host(yes[i]));
+  for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+    checks++;
+    if (okta_is_loopback_host(no[i])) {
+      failures++;
+      fprintf(stderr, "%s:%d: %s taken for loopback\n", __FILE__, __LINE__, no[i]);
+    }
+  }
+  const char *why;
+  static const char *const refused[] = {"http://127.0.0.256:8080", "http://127.999.1.1", "http://0x7f.1/",
+                                        "http://2130706433", "http://127.1:80", "http://[::ffff:127.0.0.1]"};
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    char *n = okta_normalize_org_url(refused[i], &why);
+    CHECK(n == NULL && why && strstr(why, "https://"));
+    free(n);
+  }
+  char *n = okta_normalize_org_url("http://127.0.0.1:9/x", &why);
+  CHECK_STR(n, "http://127.0.0.1:9");
+  free(n);
+  /* https to any host is fine */
+  n = okta_normalize_org_url("https://127.999.1.1", &why);
+  CHECK_STR(n, "https://127.999.1.1");
+  free(n);
+}
+
+/* User info is hidden when a URL is shown, and refused in the org URL. */
+static void test_userinfo(void) {
+  char *s = okta_url_display("https://admin:hunter2@acme.okta.com/x?y=@z");
+  CHECK_STR(s, "https://***@acme.okta.com/x?y=@z");
+  free(s);
+  s = okta_url_display("https://a@b:c@acme.okta.com");
+  CHECK_STR(s, "https://***@acme.okta.com");
+  free(s);
+  s = okta_url_display("https://acme.okta.com/path@x");
+  CHECK_STR(s, "https://acme.okta.com/path@x");
+  free(s);
+  s = okta_url_display("admin:pw@host");
+  CHECK_STR(s, "***@host");
+  free(s);
+  const char *why = NULL;
+  CHECK(okta_normalize_org_url("https://admin:hunter2@acme.okta.com", &why) == NULL);
+  CHECK(why && strstr(why, "user names and passwords are not allowed") && !strstr(why, "hunter2"));
+}
+
+/* Loads YAML text as ./.okta.yaml; returns the error (malloc'd) or NULL. */
+static char *load_yaml_text(okta_config *cfg, const char *text) {
+  FILE *f = fmemopen((void *)text, strlen(text), "rb");
+  if (!f) return okta_strdup("fmemopen failed");
+  char *err = okta_yaml_load_stream(cfg, f, ".okta.yaml", SRC_YAML_CWD);
+  fclose(f);
+  return err;
+}
+
+/* Alias cycles and expansion bombs are errors naming the file. */
+static void test_yaml_aliases(void) {
+  static const struct { const char *text, *want; } cases[] = {
+    {"okta:\n  client: &a\n    x: *a\n", ".okta.yaml: unknown key okta.client.x"},
+    {"okta:\n  client: &a\n    rateLimit: *a\n", ".okta.yaml: okta.client.rateLimit refers to itself through an alias"},
+    {"okta:\n  client: &a\n    cache: &b\n      ttl: 5\n      x: *a\n", ".okta.yaml: unknown key okta.client.cache.x"},
+    {"okta: &o\n  client: *o\n", ".okta.yaml: unknown key okta.client.client"},
+    {"x0: &m0 {a: 1, b: 2}\nx1: &m1 {a: *m0, b: *m0}\nokta:\n  client:\n    cache: *m1\n",
+     ".okta.yaml: unknown key okta.client.cache.a"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    okta_config cfg = {0};
+    char *err = load_yaml_text(&cfg, cases[i].text);
+    checks++;
+    if (!err || strncmp(err, cases[i].want, strlen(cases[i].want)) != 0) {
+      failures++;
+      fprintf(stderr, "%s:%d: yaml case %zu: got [%s], want [%s...]\n", __FILE__, __LINE__, i, err ? err : "NULL",
+              cases[i].want);
+    }
+    free(err);
+    okta_config_clear(&cfg);
+  }
+  /* Aliases that are plain YAML still work. */
+  okta_config cfg = {0};
+  char *err = load_yaml_text(&cfg, "defaults: &d {maxRetries: 3}\nscopes: &s [a, b]\nokta:\n  client:\n"
+                                   "    rateLimit: *d\n    scopes: *s\n    token: &t abc\n");
+  CHECK_STR(err, NULL);
+  CHECK_STR(cfg.value[CFG_MAX_RETRIES], "3");
+  CHECK_STR(cfg.value[CFG_SCOPES], "a,b");
+  CHECK_STR(cfg.value[CFG_TOKEN], "abc");
+  free(err);
+  okta_config_clear(&cfg);
+}
+
+/* A privateKey value is only shown when it plainly is a file path. */
+static void test_key_value_not_echoed(void) {
+  static const char *const material[] = {"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+                                         "{\"kty\":\"RSA\",\"d\":\"c2VjcmV0\"}", "line one\nline two",
+                                         "s3cr3t passphrase-like value"};
+  for (size_t i = 0; i < sizeof(material) / sizeof(material[0]); i++) {
+    char *err = NULL;
+    okta_key *k = okta_key_load(material[i], NULL, "OKTA_CLIENT_PRIVATEKEY", &err);
+    CHECK(k == NULL && err && strncmp(err, "OKTA_CLIENT_PRIVATEKEY: ", 24) == 0);
+    CHECK(err && !strstr(err, material[i]) && !strstr(err, "MIIE") && !strstr(err, "kty") && !strstr(err, "s3cr3t"));
+    free(err);
+  }
+  char *err = NULL;
+  CHECK(okta_key_load("/nonexistent/key.pem", NULL, "src", &err) == NULL);
+  CHECK_STR(err, "src: cannot read the private key file /nonexistent/key.pem: No such file or directory");
+  free(err);
+  err = NULL;
+  CHECK(okta_key_load("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", NULL, "src", &err) == NULL);
+  CHECK(err && strncmp(err, "src: the value is not a PEM private key", 39) == 0);
+  free(err);
+  char jti[33];
+  CHECK(okta_jwt_random_id(jti) == 0 && strlen(jti) == 32);
+}
+
+/* A secret buffer keeps its content across growth. */
+static void test_secret_buf(void) {
+  okta_buf b = {.secret = 1};
+  for (int i = 0; i < 100; i++) okta_buf_printf(&b, "%02d", i);
+  CHECK(b.n == 200 && strncmp(b.p, "000102", 6) == 0 && strcmp(b.p + 194, "979899") == 0);
+  char *t = okta_buf_take(&b);
+  CHECK(t && strlen(t) == 200);
+  okta_wipe_free(t);
+  okta_buf_free(&b);
+}
+
 int main(void) {
+  test_loopback();
+  test_userinfo();
+  test_yaml_aliases();
+  test_key_value_not_echoed();
+  test_secret_buf();
   test_link();
   test_origin();
   test_filter();
