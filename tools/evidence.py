@@ -183,10 +183,12 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav.toc { display: none; }
   section.major { break-before: page; }
-  .cards { grid-template-columns: repeat(5, 1fr); }
+  .cards { gap: 8px; } .card { padding: 8px; } .card .value { font-size: 20px; } .card .sub { font-size: 8.5pt; }
+  .charts { grid-template-columns: 1fr 1fr; grid-auto-flow: dense; gap: 10px; }
   .card, .chart, .tablehead, table.sev tr { break-inside: avoid; }
   .tablehead { break-after: avoid; }
-  table.result { font-size: 8.5pt; }
+  table.result { font-size: 8pt; }
+  table.result th, table.result td { padding: 3px 5px; } table.result td { overflow-wrap: anywhere; }
   table.result th { position: static; }
   thead { display: table-header-group; }
   table.result tr { break-inside: avoid; }
@@ -209,6 +211,10 @@ class Table:
     def dicts(self):
         """Rows keyed by column name."""
         return [dict(zip(self.columns, r)) for r in self.rows]
+
+    def is_note(self):
+        """A one-value result (the count of changes) reads as a sentence, not a table."""
+        return len(self.columns) == 1 and len(self.rows) == 1
 
     def csv_name(self):
         """File name of the table's CSV export."""
@@ -494,7 +500,7 @@ def summary_rows(s):
     return rows
 
 
-def render_summary(s, changes_note, since):
+def render_summary(s, changes_note, since, csv_dir):
     """The first section: key figures, charts and what the severities mean."""
     total = sum(n for _, n in s["users"])
     active = dict(s["users"]).get("ACTIVE", 0)
@@ -533,8 +539,9 @@ def render_summary(s, changes_note, since):
         chart_box("Changes since the last %s" % since, changes_svg,
                   sentence(("no changes " if s["changes"] == [] else "") + changes_note)),
     ])
-    return '<section id="summary"><h2>Summary</h2><div class="cards">%s</div><div class="charts">%s</div></section>' % (
-        cards, charts)
+    return ('<section id="summary"><h2>Summary</h2><div class="cards">%s</div><div class="charts">%s</div>'
+            '<p class="count">These figures as CSV: <span class="links"><a href="%s/summary.csv">summary.csv</a></span>'
+            '</p></section>' % (cards, charts, html.escape(csv_dir)))
 
 
 def render_severities(tables):
@@ -620,6 +627,8 @@ def live_changes(conn, snapshots, started, notes):
     os.makedirs(snapshots, exist_ok=True)
     earlier = sorted(glob.glob(os.path.join(snapshots, "okta-snapshot-*.db")))
     new = os.path.join(snapshots, "okta-snapshot-%s.db" % started.strftime("%Y-%m-%dT%H%M%SZ"))
+    if os.path.exists(new):
+        sys.exit("okta: snapshot %s exists already: one snapshot a second, run again" % new)
     _, snap = parse_report(os.path.join(ROOT, "sql", "snapshot.sql"))
     run_statements(conn, "snapshot", snap, {"file": new})
     notes["snapshot"] = os.path.basename(new)
@@ -639,6 +648,36 @@ def live_changes(conn, snapshots, started, notes):
 
 # --- the page -----------------------------------------------------------------
 
+def render_queries(sections):
+    """The appendix: every statement each report ran, in order; those that made a table are numbered (t.qid)."""
+    out, n = [], 0
+    for name, title, _, got, statements in sections:
+        made = {id(t.sql): t for t in got}
+        out.append("<h3>%s <span class=\"count\">%s</span></h3>" % (
+            html.escape(title), "sql/%s.sql" % name if os.path.exists(os.path.join(ROOT, "sql", name + ".sql"))
+            else "the mirror's change feed"))
+        setup = []
+        for sql in statements + [None]:
+            t = made.get(id(sql))
+            if sql is not None and not t:
+                setup.append(sql)
+                continue
+            if setup:  # statements that make no table, in one block
+                out.append('<div class="q"><span class="count">set-up: the temp tables the next queries read'
+                           '</span><pre class="sql">%s</pre></div>' % html.escape("\n".join(setup)))
+                setup = []
+            if t:
+                n += 1
+                t.qid = n
+                out.append('<div class="q" id="q%d"><span class="count">Q%d &middot; %s</span><pre class="sql">%s'
+                           '</pre></div>' % (n, n, html.escape(t.caption), html.escape(sql)))
+    out.append("<h3>Summary</h3>" + "".join('<div class="q"><span class="count">%s</span><pre class="sql">%s</pre>'
+                                            '</div>' % (k, html.escape(v)) for k, v in SUMMARY_SQL.items()))
+    return ('<section id="queries" class="major"><h2>Queries used</h2><p class="what">Every statement each report '
+            'ran, in order, as written in sql/; the tables above name the query (Q) that made them. The summary '
+            'reads the temp tables the reports leave behind, and costs no request.</p>%s</section>' % "".join(out))
+
+
 def write_csvs(csv_dir, tables, summary):
     """Every table in full, and the summary's figures, as CSV files."""
     os.makedirs(csv_dir, exist_ok=True)
@@ -649,6 +688,8 @@ def write_csvs(csv_dir, tables, summary):
         w.writerow(["figure", "item", "value"])
         w.writerows(summary_rows(summary))
     for t in tables:
+        if t.is_note():
+            continue
         with open(os.path.join(csv_dir, t.csv_name()), "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow(t.columns)
@@ -686,8 +727,9 @@ def main():
             statements = [s for s in statements if "okta_warnings" not in s]
             got = run_statements(conn, name, statements, {"limit": None})
             tables += got
-            sections.append((name, title, what, got))
+            sections.append((name, title, what, got, statements))
         if args.mirror:
+            change_sql = [MIRROR_CHANGES_SQL]
             if has_earlier:
                 changes = mirror_changes(conn, run_key)
                 when = str(run.get("finished") or run.get("started"))
@@ -699,11 +741,11 @@ def main():
                 changes, change_tables, change_what = None, [], "The mirror's only sync so far: nothing to compare."
                 notes["changes"] = "first sync: nothing to compare with yet"
         else:
-            change_tables, change_what, _ = live_changes(conn, args.snapshots, started, notes)
+            change_tables, change_what, change_sql = live_changes(conn, args.snapshots, started, notes)
             changes = change_tables[0] if change_tables else None
         tables += change_tables
         sections.append(("changes", "Changes since the last %s" % ("sync" if args.mirror else "snapshot"),
-                         change_what, change_tables))
+                         change_what, change_tables, change_sql))
         admins = {r[0] for r in conn.execute(SUMMARY_SQL["admin-logins"])}
         grade(tables, admins)
         summary = summarize(conn, tables, changes, admins)
@@ -723,24 +765,20 @@ def main():
     else:
         warnings = conn.execute("SELECT source, message FROM okta_warnings").fetchall()
 
-    # Queries: numbered in page order, listed in the appendix.
-    queries = []
-    for t in finding_tables(tables) + [t for t in tables if not t.finding]:
-        queries.append(t)
-        t.qid = len(queries)
+    appendix = render_queries(sections)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     csv_dir = os.path.splitext(os.path.abspath(args.out))[0] + "-csv"
     csv_rel = os.path.relpath(csv_dir, out_dir)
     write_csvs(csv_dir, tables, summary)
 
     def render(t):
-        return render_note(t) if len(t.columns) == 1 and len(t.rows) == 1 else render_table(t, csv_rel, args.limit)
+        return render_note(t) if t.is_note() else render_table(t, csv_rel, args.limit)
 
-    body = [render_summary(summary, notes["changes"], "sync" if args.mirror else "snapshot")]
+    body = [render_summary(summary, notes["changes"], "sync" if args.mirror else "snapshot", csv_rel)]
     body.append('<section id="findings" class="major"><h2>Findings</h2>%s%s</section>' % (
         render_severities(tables), "".join(render(t) for t in finding_tables(tables))))
     toc = [("summary", "Summary"), ("findings", "Findings")]
-    for name, title, what, got in sections:
+    for name, title, what, got, _ in sections:
         rest = [t for t in got if not t.finding]
         refs = [t for t in got if t.finding]
         if name == "changes" and not got:
@@ -753,13 +791,7 @@ def main():
         body.append('<section id="%s" class="major"><h2>%s</h2><p class="what">%s</p>%s</section>' % (
             name, html.escape(title), html.escape(what), inner))
         toc.append((name, title))
-    body.append('<section id="queries" class="major"><h2>Queries used</h2><p class="what">Each table above was '
-                'produced by the query with its number, run as written in sql/ (the summary reads the temp tables '
-                'those queries leave behind).</p>%s%s</section>' % (
-                    "".join('<h3 id="q%d">Q%d &middot; %s</h3><pre class="sql">%s</pre>' % (
-                        t.qid, t.qid, html.escape(t.caption), html.escape(t.sql)) for t in queries),
-                    "".join('<h3>Summary &middot; %s</h3><pre class="sql">%s</pre>' % (k, html.escape(v))
-                            for k, v in SUMMARY_SQL.items())))
+    body.append(appendix)
     toc.append(("queries", "Queries"))
 
     meta = [("Org", html.escape(" ".join(x for x in (company, "(%s)" % org_url if org_url else
@@ -807,8 +839,8 @@ value the org does not have. Every table is in the CSV folder in full.</footer>
        "body": "\n".join(body)}
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(page)
-    print("evidence report: %s (tables as CSV in %s%s)" % (
-        args.out, csv_dir, ", snapshot %s" % notes["snapshot"] if "snapshot" in notes else ""))
+    print("evidence report: %s (every table as CSV in %s/%s)" % (
+        args.out, os.path.splitext(args.out)[0] + "-csv", ", snapshot %s" % notes["snapshot"] if "snapshot" in notes else ""))
 
 
 if __name__ == "__main__":
