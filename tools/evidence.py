@@ -35,6 +35,7 @@ import os
 import re
 import sqlite3
 import sys
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPORTS = [("effective-access", "Effective access"), ("mfa-coverage", "MFA coverage"),
@@ -570,7 +571,7 @@ def open_mirror(path):
     """The mirror file as the main database, read-only and without the extension: no network."""
     if not os.path.isfile(path):
         sys.exit("okta: mirror %s: no such file" % path)
-    conn = sqlite3.connect("file:%s?mode=ro" % path.replace("?", "%3f").replace("#", "%23"), uri=True)
+    conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(path)), uri=True)
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     missing = [t for t in ("okta_users", "okta_relationships", "okta_sync_runs", "okta_changes") if t not in have]
     if missing:
@@ -631,11 +632,11 @@ def live_changes(conn, snapshots, started, notes):
         sys.exit("okta: snapshot %s exists already: one snapshot a second, run again" % new)
     _, snap = parse_report(os.path.join(ROOT, "sql", "snapshot.sql"))
     run_statements(conn, "snapshot", snap, {"file": new})
-    notes["snapshot"] = os.path.basename(new)
+    notes["snapshot"], notes["snapshot_sql"] = os.path.basename(new), snap
     what, changes = parse_report(os.path.join(ROOT, "sql", "changes.sql"))
     if not earlier:
         notes["changes"] = "first snapshot: nothing to compare with yet"
-        return [], what, changes
+        return [], what, []
     notes["compared"] = os.path.basename(earlier[-1])
     try:
         stamp = datetime.datetime.strptime(earlier[-1].rsplit("okta-snapshot-", 1)[-1][:-3], "%Y-%m-%dT%H%M%SZ")
@@ -648,14 +649,14 @@ def live_changes(conn, snapshots, started, notes):
 
 # --- the page -----------------------------------------------------------------
 
-def render_queries(sections):
-    """The appendix: every statement each report ran, in order; those that made a table are numbered (t.qid)."""
+def render_queries(scripts):
+    """The appendix: every statement each script ran, in order; those that made a table are numbered (t.qid)."""
     out, n = [], 0
-    for name, title, _, got, statements in sections:
+    for title, source, got, statements in scripts:
+        if not statements:
+            continue
         made = {id(t.sql): t for t in got}
-        out.append("<h3>%s <span class=\"count\">%s</span></h3>" % (
-            html.escape(title), "sql/%s.sql" % name if os.path.exists(os.path.join(ROOT, "sql", name + ".sql"))
-            else "the mirror's change feed"))
+        out.append('<h3>%s <span class="count">%s</span></h3>' % (html.escape(title), html.escape(source)))
         setup = []
         for sql in statements + [None]:
             t = made.get(id(sql))
@@ -720,16 +721,16 @@ def main():
     except sqlite3.Error as e:
         sys.exit("okta: cannot read the org: %s" % e)
 
-    tables, sections = [], []
+    tables, sections, scripts = [], [], []
     try:
         for name, title in REPORTS:
             what, statements = parse_report(os.path.join(ROOT, "sql", name + ".sql"))
             statements = [s for s in statements if "okta_warnings" not in s]
             got = run_statements(conn, name, statements, {"limit": None})
             tables += got
-            sections.append((name, title, what, got, statements))
+            sections.append((name, title, what, got))
+            scripts.append((title, "sql/%s.sql" % name, got, statements))
         if args.mirror:
-            change_sql = [MIRROR_CHANGES_SQL]
             if has_earlier:
                 changes = mirror_changes(conn, run_key)
                 when = str(run.get("finished") or run.get("started"))
@@ -740,12 +741,16 @@ def main():
             else:
                 changes, change_tables, change_what = None, [], "The mirror's only sync so far: nothing to compare."
                 notes["changes"] = "first sync: nothing to compare with yet"
+            scripts.append(("Changes of the last sync", "okta_changes in %s" % os.path.basename(args.mirror),
+                            change_tables, [MIRROR_CHANGES_SQL] if change_tables else []))
         else:
             change_tables, change_what, change_sql = live_changes(conn, args.snapshots, started, notes)
+            scripts.append(("Snapshot", "sql/snapshot.sql", [], notes.pop("snapshot_sql")))
+            scripts.append(("Changes since the last snapshot", "sql/changes.sql", change_tables, change_sql))
             changes = change_tables[0] if change_tables else None
         tables += change_tables
         sections.append(("changes", "Changes since the last %s" % ("sync" if args.mirror else "snapshot"),
-                         change_what, change_tables, change_sql))
+                         change_what, change_tables))
         admins = {r[0] for r in conn.execute(SUMMARY_SQL["admin-logins"])}
         grade(tables, admins)
         summary = summarize(conn, tables, changes, admins)
@@ -765,7 +770,7 @@ def main():
     else:
         warnings = conn.execute("SELECT source, message FROM okta_warnings").fetchall()
 
-    appendix = render_queries(sections)
+    appendix = render_queries(scripts)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     csv_dir = os.path.splitext(os.path.abspath(args.out))[0] + "-csv"
     csv_rel = os.path.relpath(csv_dir, out_dir)
@@ -778,7 +783,7 @@ def main():
     body.append('<section id="findings" class="major"><h2>Findings</h2>%s%s</section>' % (
         render_severities(tables), "".join(render(t) for t in finding_tables(tables))))
     toc = [("summary", "Summary"), ("findings", "Findings")]
-    for name, title, what, got, _ in sections:
+    for name, title, what, got in sections:
         rest = [t for t in got if not t.finding]
         refs = [t for t in got if t.finding]
         if name == "changes" and not got:
