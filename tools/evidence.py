@@ -58,8 +58,8 @@ TABLES = {
 }
 
 SEVERITIES = [
-    ("High", "#b42318", "Privileged access (an admin role or an AWS IAM role) that is held by an account that is "
-                        "not active, or that is not protected by MFA. Fix now."),
+    ("High", "#b42318", "Privileged access: an admin role or an AWS IAM role held by an account that is not "
+                        "active, or an admin role on an account without MFA. Fix now."),
     ("Medium", "#b54708", "Ordinary access held by an account that is not active, an active user without MFA, "
                           "an admin who has not signed in for 90 days. Fix within the review cycle."),
     ("Low", "#475467", "Hygiene: active accounts unused for 90 days or more, accounts never activated. Clean up."),
@@ -282,7 +282,7 @@ def grade(tables, admins):
 
 # --- formatting --------------------------------------------------------------
 
-def human_time(v):
+def human_time(v, seconds=False):
     """An ISO 8601 UTC timestamp as people read it (4 Mar 2025 14:22), or None."""
     m = ISO.match(v)
     if not m or m.group(8) != "Z":
@@ -290,7 +290,7 @@ def human_time(v):
     y, mo, d, hh, mm = (int(m.group(k)) for k in range(1, 6))
     if not 1 <= mo <= 12:
         return None
-    return "%d %s %d %02d:%02d" % (d, MONTHS[mo - 1], y, hh, mm)
+    return "%d %s %d %02d:%02d%s" % (d, MONTHS[mo - 1], y, hh, mm, (m.group(6) or ":00")[:3] if seconds else "")
 
 
 def human_column(c):
@@ -343,8 +343,8 @@ def render_note(t):
     """A one-value result (such as the count of changes) as a sentence, its times readable."""
     text = html.escape(str(t.rows[0][0]))
     return '<p class="note">%s</p>' % STAMP.sub(
-        lambda m: '<time datetime="%s" title="%s">%s UTC</time>' % (m.group(0), m.group(0), human_time(m.group(0))
-                                                                    or m.group(0)), text)
+        lambda m: '<time datetime="%s" title="%s">%s UTC</time>' % (
+            m.group(0), m.group(0), human_time(m.group(0), seconds=True) or m.group(0)), text)
 
 
 # --- charts (inline SVG, no script) -----------------------------------------
