@@ -26,7 +26,8 @@ if [ -z "$org" ] && [ -z "$mirror" ]; then
   port_file=$(mktemp -u)
   $PY tests/fakeorg/server.py --port 0 --users 2000 --port-file "$port_file" 2>/dev/null &
   pid=$!
-  trap 'kill $pid 2>/dev/null' EXIT INT TERM
+  trap 'status=$?; kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; exit $status' EXIT  # the fake org ends with us
+  trap 'exit 130' INT TERM
   while [ ! -s "$port_file" ]; do
     kill -0 $pid 2>/dev/null || { echo "the fake org did not start" >&2; exit 1; }
     sleep 0.1

@@ -18,6 +18,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
@@ -317,6 +318,26 @@ def test_every_table_links_its_csv(report):
     assert {"figure", "item", "value"} == set(summary[0])
     assert any(r["figure"] == "mfa" and r["item"] == "active users" and int(r["value"]) ==
                expected(report["later"])["active"] for r in summary)
+
+
+def test_make_evidence_without_an_org_uses_the_fake_org(report, truth):
+    # What `make evidence` runs on a fresh clone: no org in the environment
+    # or okta.yaml (conftest points HOME at an empty folder).
+    env = dict(os.environ, OKTA_EXT=EXT, PYTHON="/usr/bin/python3")
+    p = subprocess.run(["sh", os.path.join(HERE, "demo.sh"), "evidence", "--limit", "5"], capture_output=True,
+                       text=True, timeout=600, env=env)
+    assert p.returncode == 0, p.stderr
+    url = re.search(r'using the bundled fake org "Acme Corp" at (http://127\.0\.0\.1:\d+)', p.stderr).group(1)
+    out = os.path.join(ROOT, "build", "demo", "okta-evidence.html")
+    assert p.stdout.startswith("evidence report: build/demo/okta-evidence.html (every table as CSV in "
+                               "build/demo/okta-evidence-csv/, snapshot okta-snapshot-")
+    page, shape = page_of(out)
+    assert url in page
+    assert_summary(shape, expected(report["later"]))
+    assert shape.charts["changes"] == expected_changes(truth, report["later"])  # the demo's baseline, then changes
+    assert len(os.listdir(os.path.join(ROOT, "build", "demo", "snapshots"))) == 2
+    with pytest.raises(OSError):  # the fake org it started is gone
+        urllib.request.urlopen(url + "/api/v1/org", timeout=5)
 
 
 # --- from a mirror file -----------------------------------------------------------
