@@ -7,6 +7,7 @@
 #   make static       build/okta-sqlite3: SQLite's own shell with the extension built in
 #   make install      okta.so, okta-sqlite3, the Python loader, reports, docs (PREFIX, DESTDIR)
 #   make demo         an access review against the fake org (or your org)
+#   make evidence     the HTML evidence report (EVIDENCE_ARGS=...), fake org or yours
 #   make bench        benchmark against the Okta Node.js SDK (tests/bench/RESULTS.md)
 #   make clean
 
@@ -188,9 +189,10 @@ install: $(BUILD)/okta.so $(BUILD)/okta-sqlite3
 	install -m 644 sql/*.sql $(DESTDIR)$(PREFIX)/share/sqlite-okta/sql/
 	install -m 644 README.md docs/tables.md $(DESTDIR)$(PREFIX)/share/doc/sqlite-okta/
 
-# The evidence report (tools/evidence.py) against the configured org.
+# The evidence report (tools/evidence.py) against the configured org, or the
+# bundled fake org when none is configured (then into build/demo/).
 evidence: $(BUILD)/okta.so
-	$(PYTHON) tools/evidence.py --ext $(abspath $(BUILD)/okta) $(EVIDENCE_ARGS)
+	OKTA_EXT=$(abspath $(BUILD)/okta) PYTHON=$(PYTHON) sh tests/demo.sh evidence $(EVIDENCE_ARGS)
 
 docs: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) $(PYTHON) tests/gen_docs.py

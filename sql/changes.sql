@@ -26,8 +26,8 @@ INSERT INTO changes
     FROM new.okta_users n JOIN old.okta_users o ON o.id = n.id WHERE o.status <> n.status;
 
 -- Edges of the graph that grant access, in both snapshots, with readable names.
-DROP VIEW IF EXISTS temp.access_edges;
-CREATE TEMP VIEW access_edges AS
+DROP TABLE IF EXISTS temp.access_edges;
+CREATE TEMP TABLE access_edges AS
   WITH kinds(type) AS (VALUES ('okta_user_assigned_application'), ('okta_user_assigned_aws_iam_role'),
                               ('okta_group_assigned_application'), ('okta_app_user_group_assigned_application'),
                               ('okta_user_group_assigned_aws_iam_role'), ('okta_app_user_group_assigned_aws_iam_role'),
@@ -46,6 +46,7 @@ CREATE TEMP VIEW access_edges AS
     LEFT JOIN old.okta_entities f ON f.type = r.from_type AND f.key = r.from_key
     LEFT JOIN old.okta_entities t ON t.type = r.to_type AND t.key = r.to_key
    WHERE r.type IN (SELECT type FROM kinds);
+CREATE INDEX temp.access_edges_key ON access_edges(type, from_key, to_key, side);
 
 INSERT INTO changes
   SELECT CASE WHEN e.type LIKE '%role' THEN 'admin role ' ELSE 'access ' END

@@ -17,6 +17,7 @@ import copy
 import json
 import os
 import random
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 SHAPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shapes")
@@ -28,7 +29,7 @@ STATUS_WEIGHTS = [70, 3, 4, 2, 2, 3, 6, 10]
 
 FIRST = ["Alice", "Bob", "Carol", "Dan", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
          "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter",
-         "Zoë", "José", "Åsa", "Łukasz", "Søren", "Chloé", "Björn", "Naïve", "Renée", "Mårten"]
+         "Zoë", "José", "Åsa", "Łukasz", "Søren", "Chloé", "Björn", "Anaïs", "Renée", "Mårten"]
 LAST = ["Smith", "Jones", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Roberts",
         "Müller", "García", "Núñez", "Nguyễn", "Kowalski", "O'Brien", "D'Angelo", "Øster",
         "van der Berg", "Schröder", "李", "山田", "Иванов"]
@@ -43,6 +44,15 @@ TRICKY = [
     ("Line", "Multi\nLine", "newline@example.com"),
     ("Ünï", "Cödé 日本", "unicode.ü@example.com"),
 ]
+
+# Logins are derived the way a directory does it: names transliterated to
+# ASCII (Björn -> bjorn, Müller -> muller, Nguyễn -> nguyen, ß -> ss), names
+# in other scripts romanized, and a number only when first.last is taken.
+# The profile keeps the real names; the TRICKY users keep a Unicode login on
+# purpose (Okta accepts them, and filters must escape them).
+ROMANIZED = {"李": "li", "山田": "yamada", "Иванов": "ivanov"}
+# Letters Unicode does not decompose into a base letter and an accent.
+LATIN_EXTRA = {"ß": "ss", "ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"}
 
 FACTOR_SHAPES = ["factor_push_okta_verify.json", "factor_totp_okta_verify.json",
                  "factor_sms.json", "factor_totp_google.json", "factor_webauthn.json",
@@ -67,6 +77,22 @@ ROLE_IDS = {
 
 AWS_ACCOUNTS = ["123456789012", "210987654321"]
 AWS_ROLES = ["Admin", "ReadOnly", "Developer", "Billing"]
+
+
+def ascii_name(name):
+    """A name as a directory spells it in a login: lowercase ASCII letters only."""
+    name = ROMANIZED.get(name, name).lower()
+    name = "".join(LATIN_EXTRA.get(ch, ch) for ch in name)
+    name = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in name if ch.isascii() and ch.isalnum())
+
+
+def login_slug(first, last, i):
+    """first.last for a login; a name with no Latin reading gives the user's number."""
+    a, b = ascii_name(first), ascii_name(last)
+    if a and b:
+        return "%s.%s" % (a, b)
+    return "%s.user%d" % (a or b or "user", i)
 
 
 def shape(name):
@@ -191,6 +217,7 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
     template = shape("user.real.json")
     template.pop("realmId", None)
     statuses = list(USER_STATUSES)  # first users cover every status
+    taken = {}  # login slug -> users holding it so far
     for i in range(n_users):
         u = copy.deepcopy(template)
         uid = ids.new("00u")
@@ -203,8 +230,9 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
             email = login
         else:
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            slug = "".join(ch for ch in (first + "." + last).lower() if ch.isascii() and (ch.isalnum() or ch == "."))
-            login = "%s%d@example.com" % (slug or "user", i)
+            slug = login_slug(first, last, i)
+            taken[slug] = taken.get(slug, 0) + 1
+            login = "%s%s@example.com" % (slug, taken[slug] if taken[slug] > 1 else "")
             # every 11th email is in capitals: the graph keys persons by lowercased email
             email = login if i % 11 else login.upper()
         created = when(2000, 100)
