@@ -55,6 +55,8 @@ def render(tables):
             line = "- %s (%s): `%s`" % (when, r["name"], r["request"])
             if r.get("keys_from"):
                 line += ", keys from `%s`" % r["keys_from"]
+            if r.get("args_from"):
+                line += " for each item of `%s`" % r["args_from"]
             if r.get("passes"):
                 line += "; without pushdown one pass per: %s" % ", ".join(
                     "`%s`" % p if p else "(plain)" for p in r["passes"])

@@ -91,6 +91,11 @@ void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
         cJSON_AddStringToObject(jr, "keys_from", s ? s : "");
         free(s);
       }
+      if (rt->args_from) {
+        s = source_text(rt->args_from);
+        cJSON_AddStringToObject(jr, "args_from", s ? s : "");
+        free(s);
+      }
       if (rt->source->passes) {
         cJSON *passes = cJSON_AddArrayToObject(jr, "passes");
         for (const char *const *p = rt->source->passes; *p; p++) cJSON_AddItemToArray(passes, cJSON_CreateString(*p));
