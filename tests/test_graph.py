@@ -21,7 +21,8 @@ def group_type(truth, gid):
 
 
 def role_key(r):
-    return "CUSTOM:" + r["label"] if r["type"] == "CUSTOM" else r["type"]
+    """Standard roles by type, custom roles by their role id (issue 13 item 9)."""
+    return r["role"] if r["type"] == "CUSTOM" else r["type"]
 
 
 def arns(app, profile):
@@ -79,6 +80,10 @@ def expected_edges(truth, org_url):
         for r in rs:
             app_group = group_type(truth, gid) == "APP_GROUP"
             add("okta_app_user_group_assigned_role" if app_group else "okta_user_group_assigned_role", gid, role_key(r))
+    for d in truth.devices:
+        add("okta_account_has_device", org_url, d["id"])
+        for link in d["_embedded"]["users"]:
+            add("okta_user_has_device", link["user"]["id"], d["id"])
     cutoff = (datetime.now(timezone.utc) - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%S")
     for ev in truth.logs:
         if ev["published"] < cutoff:
@@ -121,12 +126,14 @@ def test_entities_match_the_fixture(db, fake, truth):
     roles = {role_key(r) for rs in list(truth.user_roles.values()) + list(truth.group_roles.values()) for r in rs}
     for uid in truth.admins():
         roles |= {role_key(r) for r in truth.roles_of_user(uid)}
+    roles |= {r["id"] for r in truth.custom_roles}  # defined, held or not
     assert got == Counter({
         "okta_account": 1, "okta_service": 2, "okta_user": len(truth.users),
         "okta_user_group": sum(1 for g in truth.groups if g["type"] != "APP_GROUP"),
         "okta_app_user_group": sum(1 for g in truth.groups if g["type"] == "APP_GROUP"),
         "okta_application": len(truth.apps), "mfa_device": sum(len(v) for v in truth.factors.values()),
-        "okta_role": len(roles), "okta_rule": len(truth.rules), "person": len(persons)})
+        "okta_role": len(roles), "okta_rule": len(truth.rules), "person": len(persons),
+        "okta_device": len(truth.devices)})
     classes = dict(rows(db, "SELECT DISTINCT type, class FROM okta_entities"))
     assert classes["mfa_device"] == "Key,AccessKey" and classes["okta_service"] == "Service,Control"
     assert classes["okta_role"] == "AccessRole" and classes["okta_rule"] == "Configuration"
@@ -217,8 +224,8 @@ def test_roles_forbidden_skips_with_warnings(db, fake, truth):
     assert "okta_role" not in ents and ents["okta_user"] == len(truth.users)
     w = json.loads(db.execute("SELECT okta_warnings()").fetchone()[0])
     skipped = sorted(x["message"].split(":")[0] for x in w)
-    assert skipped == ["skipped okta_app_user_group_assigned_role", "skipped okta_role", "skipped okta_user_assigned_role",
-                       "skipped okta_user_group_assigned_role"]
+    assert skipped == ["skipped okta_app_user_group_assigned_role", "skipped okta_role", "skipped okta_role",
+                       "skipped okta_user_assigned_role", "skipped okta_user_group_assigned_role"]
     assert all("403 E0000006" in x["message"] for x in w)
 
 
