@@ -256,3 +256,56 @@ def test_whole_graph_request_count(db, fake, truth):
     assert len(reqs) < (users / 200 + 2 * users + apps + 2 * apps) * 0.6
     # per-group member listings, not per-user group listings
     assert not any(r["path"].endswith("/groups") and r["path"].startswith("/api/v1/users/") for r in reqs)
+
+
+# ------------------------------------------ devices and custom roles (issue 15)
+
+def test_device_entities_and_edges(db, fake, truth):
+    d = next(x for x in truth.devices if len(x["_embedded"]["users"]) == 2)
+    key, cls, name, props = rows(db, "SELECT key, class, name, properties FROM okta_entities "
+                                     "WHERE type = 'okta_device' AND key = ?", d["id"])[0]
+    p = json.loads(props)
+    assert (key, cls, name) == (d["id"], "Device", d["resourceDisplayName"]["value"])
+    assert (p["platform"], p["model"], p["osVersion"], p["registered"], p["status"]) == (
+        d["profile"]["platform"], d["profile"]["model"], d["profile"]["osVersion"], d["profile"]["registered"],
+        d["status"])
+    got = rows(db, "SELECT from_type, from_key, class, properties FROM okta_relationships WHERE to_key = ? "
+                   "ORDER BY from_type, from_key", d["id"])
+    users = sorted(d["_embedded"]["users"], key=lambda u: u["user"]["id"])
+    assert [g[:3] for g in got] == [("okta_account", fake.url, "HAS")] + [
+        ("okta_user", u["user"]["id"], "HAS") for u in users]
+    assert [json.loads(g[3]) for g in got[1:]] == [
+        {"managementStatus": u["managementStatus"], "screenLockType": u["screenLockType"]} for u in users]
+
+
+def test_custom_roles_are_keyed_by_role_id(db, fake, truth):
+    got = {r[0]: (r[1], json.loads(r[2])) for r in rows(
+        db, "SELECT key, name, properties FROM okta_entities WHERE type = 'okta_role' AND properties->>'roleType' = 'CUSTOM'")}
+    assert set(got) == {r["id"] for r in truth.custom_roles}  # the unused role too
+    for r in truth.custom_roles:
+        name, p = got[r["id"]]
+        assert name == r["label"] and p["description"] == r["description"]
+        assert sorted(p["permissions"]) == sorted(x["label"] for x in truth.role_permissions[r["id"]])
+    # assignments point at the role id and carry their resource set
+    want = {(u, r["role"], r["resource-set"]) for u, rl in truth.user_roles.items() for r in rl if r["type"] == "CUSTOM"}
+    got = {(f, to, json.loads(p)["resourceSet"]) for f, to, p in rows(
+        db, "SELECT from_key, to_key, properties FROM okta_relationships WHERE type = 'okta_user_assigned_role' "
+            "AND to_key LIKE 'cr0%'")}
+    assert got == want and want
+    want = {(g, r["role"], r["resource-set"]) for g, rl in truth.group_roles.items() for r in rl if r["type"] == "CUSTOM"}
+    got = {(f, to, json.loads(p)["resourceSet"]) for f, to, p in rows(
+        db, "SELECT from_key, to_key, properties FROM okta_relationships WHERE type = 'okta_user_group_assigned_role' "
+            "AND to_key LIKE 'cr0%'")}
+    assert got == want and want
+
+
+def test_devices_forbidden_skips_device_arms_with_warnings(db, fake, truth):
+    fake.config(forbidden=["^/api/v1/devices$"])
+    got = Counter(t for (t,) in rows(db, "SELECT type FROM okta_relationships"))
+    assert "okta_user_has_device" not in got and "okta_account_has_device" not in got
+    assert got["okta_account_has_user"] == len(truth.users)
+    assert "okta_device" not in {t for (t,) in rows(db, "SELECT type FROM okta_entities")}
+    w = json.loads(db.execute("SELECT okta_warnings()").fetchone()[0])
+    assert sorted(x["message"].split(":")[0] for x in w) == [
+        "skipped okta_account_has_device", "skipped okta_device", "skipped okta_user_has_device"]
+    assert all("403 E0000006" in x["message"] for x in w)

@@ -561,6 +561,7 @@ def h_user_type(fake, req, tid):
 
 
 def h_devices(fake, req):
+    check_forbidden(fake, req)
     expand = req.query.get("expand")
     items = sorted(fake.org.devices, key=lambda d: d["id"])
     if "search" in req.query:
