@@ -149,8 +149,8 @@ def test_role_permissions_fan_out_and_by_role(db, fake, truth):
     assert sorted((g[0], g[1]) for g in got) == sorted((w[0], w[1]) for w in want)
     cond = {(g[0], g[1]): json.loads(g[2]) if g[2] else None for g in got}
     assert cond == {(w[0], w[1]): w[2] for w in want}
-    assert paths(fake) == ["/api/v1/iam/roles"] + sorted(
-        "/api/v1/iam/roles/%s/permissions" % r["id"] for r in truth.custom_roles)
+    assert paths(fake)[0] == "/api/v1/iam/roles"
+    assert sorted(paths(fake)[1:]) == sorted("/api/v1/iam/roles/%s/permissions" % r["id"] for r in truth.custom_roles)
     fresh(db, fake)
     rid = truth.custom_roles[0]["id"]
     assert len(rows(db, "SELECT * FROM okta_role_permissions WHERE role_id = ?", rid)) == \
