@@ -50,12 +50,7 @@ const okta_table okta_auth_server_policies_table = {
 static const okta_column rule_cols[] = {
   TEXT("auth_server_id", "=arg"),
   TEXT("policy_id", "=key"),
-  TEXT("id", "id"),
-  TEXT("name", "name"),
-  TEXT("status", "status"),
-  INT("priority", "priority"),
-  BOOL("system", "system"),
-  TEXT("type", "type"),
+  RULE_COLUMNS,
   JSONC("grant_types", "conditions.grantTypes.include"),
   JSONC("scopes", "conditions.scopes.include"),
   JSONC("group_ids", "conditions.people.groups.include"),

@@ -20,12 +20,7 @@
 
 static const okta_column rule_cols[] = {
   TEXT("policy_id", "=key"),
-  TEXT("id", "id"),
-  TEXT("name", "name"),
-  TEXT("status", "status"),
-  INT("priority", "priority"),
-  BOOL("system", "system"),
-  TEXT("type", "type"),
+  RULE_COLUMNS,
   JSONC("conditions", "conditions"),
   JSONC("actions", "actions"),
   TEXT("created", "created"),

@@ -32,6 +32,11 @@ SQLITE_EXTENSION_INIT3
   TEXT("created", "created"), TEXT("last_updated", "lastUpdated"),     \
   TEXT("role_id", "role"), TEXT("resource_set", "resource-set")
 
+/* The columns every policy rule has (okta_policy_rules, okta_auth_server_policy_rules). */
+#define RULE_COLUMNS                                                                        \
+  TEXT("id", "id"), TEXT("name", "name"), TEXT("status", "status"), INT("priority", "priority"), \
+  BOOL("system", "system"), TEXT("type", "type")
+
 /* Listings other tables fan out from. */
 extern const okta_source okta_users_all;
 extern const okta_source okta_user_by_id;
