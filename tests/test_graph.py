@@ -21,7 +21,8 @@ def group_type(truth, gid):
 
 
 def role_key(r):
-    return "CUSTOM:" + r["label"] if r["type"] == "CUSTOM" else r["type"]
+    """Standard roles by type, custom roles by their role id (issue 13 item 9)."""
+    return r["role"] if r["type"] == "CUSTOM" else r["type"]
 
 
 def arns(app, profile):
@@ -79,6 +80,10 @@ def expected_edges(truth, org_url):
         for r in rs:
             app_group = group_type(truth, gid) == "APP_GROUP"
             add("okta_app_user_group_assigned_role" if app_group else "okta_user_group_assigned_role", gid, role_key(r))
+    for d in truth.devices:
+        add("okta_account_has_device", org_url, d["id"])
+        for link in d["_embedded"]["users"]:
+            add("okta_user_has_device", link["user"]["id"], d["id"])
     cutoff = (datetime.now(timezone.utc) - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%S")
     for ev in truth.logs:
         if ev["published"] < cutoff:
@@ -121,12 +126,14 @@ def test_entities_match_the_fixture(db, fake, truth):
     roles = {role_key(r) for rs in list(truth.user_roles.values()) + list(truth.group_roles.values()) for r in rs}
     for uid in truth.admins():
         roles |= {role_key(r) for r in truth.roles_of_user(uid)}
+    roles |= {r["id"] for r in truth.custom_roles}  # defined, held or not
     assert got == Counter({
         "okta_account": 1, "okta_service": 2, "okta_user": len(truth.users),
         "okta_user_group": sum(1 for g in truth.groups if g["type"] != "APP_GROUP"),
         "okta_app_user_group": sum(1 for g in truth.groups if g["type"] == "APP_GROUP"),
         "okta_application": len(truth.apps), "mfa_device": sum(len(v) for v in truth.factors.values()),
-        "okta_role": len(roles), "okta_rule": len(truth.rules), "person": len(persons)})
+        "okta_role": len(roles), "okta_rule": len(truth.rules), "person": len(persons),
+        "okta_device": len(truth.devices)})
     classes = dict(rows(db, "SELECT DISTINCT type, class FROM okta_entities"))
     assert classes["mfa_device"] == "Key,AccessKey" and classes["okta_service"] == "Service,Control"
     assert classes["okta_role"] == "AccessRole" and classes["okta_rule"] == "Configuration"
@@ -217,8 +224,8 @@ def test_roles_forbidden_skips_with_warnings(db, fake, truth):
     assert "okta_role" not in ents and ents["okta_user"] == len(truth.users)
     w = json.loads(db.execute("SELECT okta_warnings()").fetchone()[0])
     skipped = sorted(x["message"].split(":")[0] for x in w)
-    assert skipped == ["skipped okta_app_user_group_assigned_role", "skipped okta_role", "skipped okta_user_assigned_role",
-                       "skipped okta_user_group_assigned_role"]
+    assert skipped == ["skipped okta_app_user_group_assigned_role", "skipped okta_role", "skipped okta_role",
+                       "skipped okta_user_assigned_role", "skipped okta_user_group_assigned_role"]
     assert all("403 E0000006" in x["message"] for x in w)
 
 
@@ -249,3 +256,56 @@ def test_whole_graph_request_count(db, fake, truth):
     assert len(reqs) < (users / 200 + 2 * users + apps + 2 * apps) * 0.6
     # per-group member listings, not per-user group listings
     assert not any(r["path"].endswith("/groups") and r["path"].startswith("/api/v1/users/") for r in reqs)
+
+
+# ------------------------------------------ devices and custom roles (issue 15)
+
+def test_device_entities_and_edges(db, fake, truth):
+    d = next(x for x in truth.devices if len(x["_embedded"]["users"]) == 2)
+    key, cls, name, props = rows(db, "SELECT key, class, name, properties FROM okta_entities "
+                                     "WHERE type = 'okta_device' AND key = ?", d["id"])[0]
+    p = json.loads(props)
+    assert (key, cls, name) == (d["id"], "Device", d["resourceDisplayName"]["value"])
+    assert (p["platform"], p["model"], p["osVersion"], p["registered"], p["status"]) == (
+        d["profile"]["platform"], d["profile"]["model"], d["profile"]["osVersion"], d["profile"]["registered"],
+        d["status"])
+    got = rows(db, "SELECT from_type, from_key, class, properties FROM okta_relationships WHERE to_key = ? "
+                   "ORDER BY from_type, from_key", d["id"])
+    users = sorted(d["_embedded"]["users"], key=lambda u: u["user"]["id"])
+    assert [g[:3] for g in got] == [("okta_account", fake.url, "HAS")] + [
+        ("okta_user", u["user"]["id"], "HAS") for u in users]
+    assert [json.loads(g[3]) for g in got[1:]] == [
+        {"managementStatus": u["managementStatus"], "screenLockType": u["screenLockType"]} for u in users]
+
+
+def test_custom_roles_are_keyed_by_role_id(db, fake, truth):
+    got = {r[0]: (r[1], json.loads(r[2])) for r in rows(
+        db, "SELECT key, name, properties FROM okta_entities WHERE type = 'okta_role' AND properties->>'roleType' = 'CUSTOM'")}
+    assert set(got) == {r["id"] for r in truth.custom_roles}  # the unused role too
+    for r in truth.custom_roles:
+        name, p = got[r["id"]]
+        assert name == r["label"] and p["description"] == r["description"]
+        assert sorted(p["permissions"]) == sorted(x["label"] for x in truth.role_permissions[r["id"]])
+    # assignments point at the role id and carry their resource set
+    want = {(u, r["role"], r["resource-set"]) for u, rl in truth.user_roles.items() for r in rl if r["type"] == "CUSTOM"}
+    got = {(f, to, json.loads(p)["resourceSet"]) for f, to, p in rows(
+        db, "SELECT from_key, to_key, properties FROM okta_relationships WHERE type = 'okta_user_assigned_role' "
+            "AND to_key LIKE 'cr0%'")}
+    assert got == want and want
+    want = {(g, r["role"], r["resource-set"]) for g, rl in truth.group_roles.items() for r in rl if r["type"] == "CUSTOM"}
+    got = {(f, to, json.loads(p)["resourceSet"]) for f, to, p in rows(
+        db, "SELECT from_key, to_key, properties FROM okta_relationships WHERE type = 'okta_user_group_assigned_role' "
+            "AND to_key LIKE 'cr0%'")}
+    assert got == want and want
+
+
+def test_devices_forbidden_skips_device_arms_with_warnings(db, fake, truth):
+    fake.config(forbidden=["^/api/v1/devices$"])
+    got = Counter(t for (t,) in rows(db, "SELECT type FROM okta_relationships"))
+    assert "okta_user_has_device" not in got and "okta_account_has_device" not in got
+    assert got["okta_account_has_user"] == len(truth.users)
+    assert "okta_device" not in {t for (t,) in rows(db, "SELECT type FROM okta_entities")}
+    w = json.loads(db.execute("SELECT okta_warnings()").fetchone()[0])
+    assert sorted(x["message"].split(":")[0] for x in w) == [
+        "skipped okta_account_has_device", "skipped okta_device", "skipped okta_user_has_device"]
+    assert all("403 E0000006" in x["message"] for x in w)

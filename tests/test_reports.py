@@ -164,3 +164,55 @@ def test_demo_runs_the_two_reports(fake):
     assert p.returncode == 0, p.stderr
     assert "== sql/effective-access.sql" in p.stdout and "== sql/mfa-coverage.sql" in p.stdout
     assert "AWS Production" in p.stdout and "active_users" in p.stdout
+
+
+def test_apps_without_mfa(fake, truth):
+    results = run_report(fake, "apps-without-mfa")
+    assert len(results) == 2  # no third result: no warnings
+    session, apps = results
+    names = {g["id"]: g["profile"]["name"] for g in truth.groups}
+
+    def who(r):
+        gids = ((r.get("conditions") or {}).get("people") or {}).get("groups", {}).get("include") or []
+        return ", ".join(names[g] for g in gids) or "everyone"
+
+    def rules(policy):
+        return [r for r in truth.policy_rules.get(policy["id"], []) if r["status"] == "ACTIVE"]
+    want = [{"session_policy": p["name"], "rule": r["name"], "priority": r["priority"], "who": who(r)}
+            for p in truth.policies["OKTA_SIGN_ON"] for r in rules(p)
+            if r["actions"]["signon"]["access"] == "ALLOW" and not r["actions"]["signon"]["requireFactor"]]
+    assert session == want == [{"session_policy": "Policy name", "rule": "Default Rule", "priority": 99,
+                                "who": "everyone"}]
+    mapped = {m["_links"]["application"]["href"].rsplit("/", 1)[1]: pid
+              for pid, ml in truth.policy_mappings.items() for m in ml}
+    default = next(p for p in truth.policies["ACCESS_POLICY"] if p["system"])
+    policy_by_id = {p["id"]: p for p in truth.policies["ACCESS_POLICY"]}
+    want = []
+    for a in truth.apps:
+        p = policy_by_id[mapped.get(a["id"], default["id"])]
+        if a["status"] != "ACTIVE" or p["status"] != "ACTIVE":
+            continue
+        for r in rules(p):
+            sign_on = r["actions"]["appSignOn"]
+            if sign_on["access"] == "ALLOW" and sign_on["verificationMethod"]["factorMode"] == "1FA":
+                want.append({"application": a["label"], "app_policy": p["name"],
+                             "assigned": "mapped" if a["id"] in mapped else "default policy", "rule": r["name"],
+                             "priority": r["priority"], "who": who(r),
+                             "network": ((r.get("conditions") or {}).get("network") or {}).get("connection", "ANYWHERE")})
+    assert apps == sorted(want, key=lambda x: (x["application"], x["priority"], x["rule"]))
+    # the fixture's cases: the default policy's one-factor catch-all, a password-only policy (its inactive
+    # app left out), Engineering on the office network; MFA, DENY and inactive rules do not count
+    assert {r["application"] for r in apps} == {"Bookmark 0", "Bookmark 1", "Bookmark 2", "Bookmark 3", "Wiki",
+                                                "Internal Portal"}
+    portal = next(r for r in apps if r["application"] == "Internal Portal")
+    assert (portal["who"], portal["network"]) == ("Engineering", "ZONE")
+
+
+def test_apps_without_mfa_on_a_classic_org(fake, truth):
+    # classic orgs answer 400 to ACCESS_POLICY (issue 13 item 7): the session result and a warning remain
+    fake.faults({"path": "^/api/v1/policies$", "query": "type=ACCESS_POLICY", "kind": "status", "status": 400,
+                 "times": -1})
+    results = run_report(fake, "apps-without-mfa")
+    session, warnings = results[0], results[-1]
+    assert len(results) == 2 and session[0]["rule"] == "Default Rule"
+    assert [w["source"] for w in warnings] == ["okta_policies"]

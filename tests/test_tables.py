@@ -13,7 +13,11 @@ TABLES = ["okta_users", "okta_groups", "okta_group_members", "okta_group_roles",
           "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_factors", "okta_user_roles",
           "okta_system_log", "okta_org", "okta_user_types", "okta_devices", "okta_policies",
           "okta_network_zones", "okta_trusted_origins", "okta_authorization_servers",
-          "okta_identity_providers", "okta_authenticators"]
+          "okta_identity_providers", "okta_authenticators", "okta_policy_rules", "okta_policy_mappings",
+          "okta_api_tokens", "okta_custom_roles", "okta_role_permissions", "okta_resource_sets",
+          "okta_resource_set_resources", "okta_group_owners", "okta_auth_server_policies",
+          "okta_auth_server_policy_rules", "okta_auth_server_scopes", "okta_auth_server_claims",
+          "okta_auth_server_clients"]
 
 
 def paths(fake):

@@ -6,6 +6,7 @@
 **   SELECT label FROM okta_applications WHERE user_id = '00u...';
 **   SELECT user_id, scope, profile->>'role' FROM okta_app_users WHERE app_id = '0oa...';
 **   SELECT app_id FROM okta_app_users WHERE user_id = '00u...';   -- one user's apps
+**   SELECT app_id, status FROM okta_app_users WHERE user_name = 'bob@example.com';  -- q=
 */
 #include "tables.h"
 
@@ -58,14 +59,21 @@ static const okta_column app_user_cols[] = {
   TEXT("scope", "scope"),
   TEXT("status", "status"),
   TEXT("sync_state", "syncState"),
-  TEXT("user_name", "credentials.userName"),
+  /* q matches userName, firstName, lastName and email by prefix: a superset. */
+  {"user_name", T_TEXT, "credentials.userName", .dialect = D_PARAM, .api = "q", .ops = OP_EQ},
   TEXT("external_id", "externalId"),
   TEXT("created", "created"),
   TEXT("last_updated", "lastUpdated"),
   JSONC("profile", "profile"),
+  TEXT("status_changed", "statusChanged"),
+  TEXT("last_sync", "lastSync"),
+  TEXT("password_changed", "passwordChanged"),
+  {"credentials", T_JSON, NULL, okta_col_credentials, .doc = "credentials, secret values replaced by \"(redacted)\""},
+  {"email", T_TEXT, "profile.email", .dialect = D_PARAM, .api = "q", .ops = OP_EQ},
 };
 
-static const okta_source users_of_app = {"/api/v1/apps/{key}/users", K_LIST, 500, .flags = S_404_EMPTY};
+static const okta_source users_of_app = {"/api/v1/apps/{key}/users", K_LIST, 500,
+                                         .flags = S_PUSHDOWN | S_404_EMPTY};
 static const okta_source apps_of_user = {"/api/v1/apps", K_LIST, 200, PARAMS("filter=user.id eq {arg:q}")};
 static const okta_source app_user_one = {"/api/v1/apps/{key}/users/{arg}", K_OBJECT, 0, .flags = S_404_EMPTY};
 

@@ -194,6 +194,7 @@ typedef struct okta_cursor {
   int fallback_used;
   char **colval;        /* value constrained per column (hidden inputs) */
   fetch *pf;            /* parent listing of the current arg */
+  fetch *af;            /* listing the args come from (route args_from) */
   fetch **win;
   int wcap, wn;
   int keys_done;
@@ -219,7 +220,7 @@ typedef struct okta_cursor {
 
 /* ----------------------------------------------------------- templates */
 
-/* Expands {key}, {arg}, {arg:q}, {now} of tpl into b; path mode encodes
+/* Expands {key}, {arg}, {key:q}, {arg:q}, {now} of tpl into b; path mode encodes
 ** values as path segments, otherwise values are appended raw. */
 static void expand(okta_buf *b, const char *tpl, const char *key, const char *arg, int path_mode) {
   for (const char *p = tpl; *p;) {
@@ -235,6 +236,7 @@ static void expand(okta_buf *b, const char *tpl, const char *key, const char *ar
     if (n == 3 && strncmp(open + 1, "key", 3) == 0) v = key;
     else if (n == 3 && strncmp(open + 1, "arg", 3) == 0) v = arg;
     else if (n == 5 && strncmp(open + 1, "arg:q", 5) == 0) { v = arg; quote = 1; }
+    else if (n == 5 && strncmp(open + 1, "key:q", 5) == 0) { v = key; quote = 1; }
     else if (n == 3 && strncmp(open + 1, "now", 3) == 0) {
       okta_format_iso8601((int64_t)(okta_now_wall() * 1000), now);
       v = now;
@@ -516,7 +518,7 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
     if (!page) { cJSON_Delete(j); goto oom; }
     cJSON_AddItemToArray(page, j);
   } else {
-    cJSON *value = cJSON_GetObjectItemCaseSensitive(j, "value");
+    cJSON *value = cJSON_GetObjectItemCaseSensitive(j, s->body_key ? s->body_key : "value");
     if (!cJSON_IsArray(value)) goto shape;
     cJSON *href = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "_links"), "next"), "href");
@@ -581,9 +583,10 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
 shape:
   {
     okta_buf b = {0};
-    okta_buf_printf(&b, "GET %s: unexpected response shape: expected %s", s->path,
-                    s->kind == K_LIST ? "a JSON array" : s->kind == K_OBJECT ? "a JSON object"
-                                                                             : "an object with a value array");
+    okta_buf_printf(&b, "GET %s: unexpected response shape: expected %s%s%s", s->path,
+                    s->kind == K_LIST ? "a JSON array" : s->kind == K_OBJECT ? "a JSON object" : "an object with a ",
+                    s->kind == K_BODY_LIST ? (s->body_key ? s->body_key : "value") : "",
+                    s->kind == K_BODY_LIST ? " array" : "");
     if (r->request_id) okta_buf_printf(&b, " (request %s)", r->request_id);
     *err = okta_buf_take(&b);
     cJSON_Delete(j);
@@ -638,6 +641,50 @@ static int fetch_next(okta_cursor *cur, fetch *f, cJSON **item, char **err) {
 
 /* --------------------------------------------------------------- keys */
 
+/* The {arg} of the next parent listing: a constraint value, the args_key
+** of the next item of the route's args_from listing, or one empty pass.
+** 1 with *a set (malloc'd, may be NULL), 0 at the end, 2 when nonblock and
+** args_from has nothing ready, -1 error, -2 interrupt. */
+static int next_arg(okta_cursor *cur, int nonblock, char **a, char **err) {
+  const okta_route *rt = cur->route;
+  *a = NULL;
+  if (rt->arg >= 0) {
+    if (cur->argi >= cur->nargs) return 0;
+    *a = okta_strdup(cur->args[cur->argi++]);
+    return *a ? 1 : -1;
+  }
+  if (!rt->args_from) {
+    if (cur->single_done) return 0;
+    cur->single_done = 1;
+    return 1;
+  }
+  if (!cur->af) {
+    if (cur->single_done) return 0;
+    cur->single_done = 1;
+    cur->af = fetch_new(cur, rt->args_from, 0, "", "", NULL);
+    if (!cur->af) { *err = okta_strdup("out of memory"); return -1; }
+  }
+  if (nonblock && !fetch_ready(cur->af)) return 2;
+  cJSON *item = NULL;
+  int rc = fetch_next(cur, cur->af, &item, err);
+  if (rc <= 0) {
+    if (rc == 0) { fetch_free(cur, cur->af); cur->af = NULL; }
+    return rc;
+  }
+  const cJSON *k = okta_json_path(item, rt->args_key);
+  if (cJSON_IsString(k) && k->valuestring[0]) {
+    *a = okta_strdup(k->valuestring);
+    if (!*a) *err = okta_strdup("out of memory");
+  } else {
+    okta_buf b = {0};
+    okta_buf_printf(&b, "GET %s: an item has no %s to fetch %s with", rt->args_from->path, rt->args_key,
+                    rt->parent->path);
+    *err = okta_buf_take(&b);
+  }
+  cJSON_Delete(item);
+  return *a ? 1 : -1;
+}
+
 /* Next fan-out key: 1 with key, arg and parent set, 0 at the end, 2 when
 ** nonblock and the parent listing has nothing ready, -1 error, -2 interrupt. */
 static int next_key(okta_cursor *cur, int nonblock, char **key, char **arg, cJSON **parent, char **err) {
@@ -659,15 +706,11 @@ static int next_key(okta_cursor *cur, int nonblock, char **key, char **arg, cJSO
   }
   for (;;) {
     if (!cur->pf) {
-      const char *a = NULL;
-      if (rt->arg >= 0) {
-        if (cur->argi >= cur->nargs) return 0;
-        a = cur->args[cur->argi++];
-      } else {
-        if (cur->single_done) return 0;
-        cur->single_done = 1;
-      }
+      char *a = NULL;
+      int rc = next_arg(cur, nonblock, &a, err);
+      if (rc != 1) return rc;
       cur->pf = fetch_new(cur, rt->parent, 0, "", a, NULL);
+      free(a);
       if (!cur->pf) { *err = okta_strdup("out of memory"); return -1; }
     }
     if (nonblock && !fetch_ready(cur->pf)) return 2;
@@ -977,7 +1020,9 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     const okta_route *rt = &t->routes[r];
     int arg_cons = -1, is_in = 0;
     /* A hidden input can only be honoured by a route that sends it. */
-    if (hidden_input >= 0 && rt->arg != hidden_input && !(rt->source->flags & S_PUSHDOWN)) continue;
+    if (hidden_input >= 0 && rt->arg != hidden_input &&
+        !((rt->source->flags & S_PUSHDOWN) && pushable(&t->cols[hidden_input], SQLITE_INDEX_CONSTRAINT_EQ)))
+      continue;
     if (rt->arg >= 0) {
       for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -1109,6 +1154,8 @@ static void cursor_reset(okta_cursor *cur) {
   cur->wn = cur->wcap = 0;
   fetch_free(cur, cur->pf);
   cur->pf = NULL;
+  fetch_free(cur, cur->af);
+  cur->af = NULL;
   for (int i = 0; i < cur->nargs; i++) free(cur->args[i]);
   free(cur->args);
   cur->args = NULL;

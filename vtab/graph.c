@@ -61,7 +61,10 @@ static const char *const entity_cols[] = {"type", "class", "key", "name", "prope
   "json_object('description', g.description, 'type', g.type, 'created', g.created, "          \
   "'lastUpdated', g.last_updated, 'lastMembershipUpdated', g.last_membership_updated, "       \
   "'usersCount', g.users_count)"
-#define ROLE_KEY(r) "CASE WHEN " r ".type = 'CUSTOM' THEN 'CUSTOM:' || " r ".label ELSE " r ".type END"
+/* A standard role is keyed by its type, a custom role by its id (an
+** assignment without one, by label). */
+#define ROLE_KEY(r) \
+  "CASE WHEN " r ".type = 'CUSTOM' THEN coalesce(" r ".role_id, 'CUSTOM:' || " r ".label) ELSE " r ".type END"
 #define IS_PERSON(u) \
   u ".email IS NOT NULL AND coalesce(lower(" u ".user_type), '') NOT IN ('generic', 'service', 'bot')"
 
@@ -100,7 +103,8 @@ static const graph_arm entity_arms[] = {
   ENTITY("okta_role", "AccessRole", 1,
          "SELECT DISTINCT " ROLE_KEY("r") " AS key, r.label AS name, "
          "json_object('roleType', r.type, 'label', r.label) AS properties "
-         "FROM (SELECT type, label FROM okta_user_roles UNION SELECT type, label FROM okta_group_roles) r"),
+         "FROM (SELECT type, label, role_id FROM okta_user_roles UNION SELECT type, label, role_id FROM okta_group_roles) r "
+         "WHERE r.type <> 'CUSTOM' OR r.role_id IS NULL"),
   ENTITY("okta_rule", "Configuration", 0,
          "SELECT r.id AS key, r.name AS name, json_object('status', r.status, 'active', " ACTIVE("r.status")
          ", 'type', r.type, 'expression', r.expression, 'groupIds', json(r.group_ids), 'created', r.created, "
@@ -110,6 +114,20 @@ static const graph_arm entity_arms[] = {
          "AS name, json_object('email', lower(u.email), 'firstName', min(u.first_name), 'lastName', "
          "min(u.last_name), 'userIds', json_group_array(u.id)) AS properties FROM okta_users u "
          "WHERE " IS_PERSON("u") " GROUP BY lower(u.email)"),
+  /* JupiterOne's okta_device (graph-okta src/converters/device.ts): keyed by the device id. */
+  ENTITY("okta_device", "Device", 1,
+         "SELECT d.id AS key, coalesce(d.resource_display_name, d.display_name) AS name, json_object('status', "
+         "d.status, 'platform', d.platform, 'manufacturer', d.manufacturer, 'model', d.model, 'osVersion', "
+         "d.os_version, 'serialNumber', d.serial_number, 'registered', json(CASE d.registered WHEN 1 THEN 'true' "
+         "WHEN 0 THEN 'false' END), 'secureHardwarePresent', json(CASE d.secure_hardware_present WHEN 1 THEN "
+         "'true' WHEN 0 THEN 'false' END), 'resourceType', d.resource_type, 'created', d.created, 'lastUpdated', "
+         "d.last_updated) AS properties FROM okta_devices d"),
+  /* Custom admin roles, keyed by role id, defined whether or not anyone holds them. */
+  ENTITY("okta_role", "AccessRole", 1,
+         "SELECT c.id AS key, c.label AS name, json_object('roleType', 'CUSTOM', 'label', c.label, 'description', "
+         "c.description, 'permissions', (SELECT json_group_array(p.label) FROM okta_role_permissions p "
+         "WHERE p.role_id = c.id), 'created', c.created, 'lastUpdated', c.last_updated) AS properties "
+         "FROM okta_custom_roles c"),
 };
 
 static const graph_table entities = {
@@ -148,7 +166,8 @@ static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_typ
 #define GROUP_ROLE(from, type, kind)                                                                  \
   EDGE(from, "ASSIGNED", "okta_role", type, 1,                                                       \
        GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, " \
-       "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id WHERE " kind)
+       "'status', r.status, 'resourceSet', r.resource_set) AS properties "                            \
+       "FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id WHERE " kind)
 #define GROUP_AWS_ROLE(from, type, kind)                                                              \
   EDGE(from, "ASSIGNED", "aws_iam_role", type, 0,                                                    \
        GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "       \
@@ -195,7 +214,8 @@ static const graph_arm rel_arms[] = {
        "AS properties FROM okta_user_factors f"),
   EDGE("okta_user", "ASSIGNED", "okta_role", "okta_user_assigned_role", 1,
        "SELECT r.user_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, 'status', "
-       "r.status, 'assignmentType', r.assignment_type) AS properties FROM okta_user_roles r "
+       "r.status, 'assignmentType', r.assignment_type, 'resourceSet', r.resource_set) AS properties "
+       "FROM okta_user_roles r "
        "WHERE r.assignment_type = 'USER'"),
   GROUP_ROLE("okta_user_group", "okta_user_group_assigned_role", "g.type <> 'APP_GROUP'"),
   GROUP_ROLE("okta_app_user_group", "okta_app_user_group_assigned_role", "g.type = 'APP_GROUP'"),
@@ -218,6 +238,13 @@ static const graph_arm rel_arms[] = {
        "AND EXISTS (SELECT 1 FROM okta_applications a WHERE a.id = l.target_id)"),
   EDGE("okta_user", "IS", "person", "okta_user_is_person", 0,
        "SELECT u.id AS from_key, lower(u.email) AS to_key, NULL AS properties FROM okta_users u WHERE " IS_PERSON("u")),
+  EDGE("okta_account", "HAS", "okta_device", "okta_account_has_device", 1,
+       "SELECT :org AS from_key, d.id AS to_key, NULL AS properties FROM okta_devices d"),
+  /* A device's users are in its _embedded.users (graph-okta src/steps/devices.ts). */
+  EDGE("okta_user", "HAS", "okta_device", "okta_user_has_device", 1,
+       "SELECT j.value->>'$.user.id' AS from_key, d.id AS to_key, json_object('managementStatus', "
+       "j.value->>'managementStatus', 'screenLockType', j.value->>'screenLockType') AS properties "
+       "FROM okta_devices d, json_each(d.users) j WHERE j.value->>'$.user.id' IS NOT NULL"),
 };
 
 static const graph_table relationships = {

@@ -1,11 +1,12 @@
 /*
 ** Groups and what hangs off them: okta_groups, okta_group_members,
-** okta_group_roles, okta_group_rules.
+** okta_group_roles, okta_group_rules, okta_group_owners.
 **
 **   SELECT name, users_count FROM okta_groups WHERE type = 'OKTA_GROUP';
 **   SELECT login FROM okta_group_members WHERE group_id = '00g...';
 **   SELECT group_id FROM okta_group_members WHERE user_id = '00u...';
 **   SELECT g.name, r.label FROM okta_group_roles r JOIN okta_groups g ON g.id = r.group_id;
+**   SELECT display_name, type FROM okta_group_owners WHERE group_id = '00g...';
 */
 #include "tables.h"
 
@@ -25,6 +26,8 @@ static const okta_column group_cols[] = {
   INT("users_count", "_embedded.stats.usersCount"),
   {"search", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_RAW, .api = "search",
    .doc = "raw Okta search expression"},
+  {"filter", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_RAW, .api = "filter",
+   .doc = "raw Okta filter expression"},
 };
 
 /* Every group, with member counts (expand=stats). Real orgs answer 500 to
@@ -127,4 +130,32 @@ static const okta_route rule_routes[] = {
 const okta_table okta_group_rules_table = {
   "okta_group_rules", "group rules (which put users into groups)", rule_cols, COUNT(rule_cols), rule_routes,
   COUNT(rule_routes), "scope okta.groups.read or any administrator role",
+};
+
+/* ------------------------------------------------------------- owners */
+
+static const okta_column owner_cols[] = {
+  TEXT("group_id", "=key"),
+  TEXT("id", "id"),
+  {"type", T_TEXT, "type", .dialect = D_SEARCH, .api = "type", .ops = OP_EQ, .values = "USER|GROUP"},
+  TEXT("display_name", "displayName"),
+  BOOL("resolved", "resolved"),
+  TEXT("origin_id", "originId"),
+  TEXT("origin_type", "originType"),
+  TEXT("last_updated", "lastUpdated"),
+};
+
+/* search= takes the owner type only (spec: "filter owners by type"). */
+static const okta_source owners_of_group = {"/api/v1/groups/{key}/owners", K_LIST, 1000,
+                                            .flags = S_PUSHDOWN | S_404_EMPTY};
+
+static const okta_route owner_routes[] = {
+  {"by-group", 0, .source = &owners_of_group, .cost = 5, .rows = 2},
+  {"all-groups", -1, .parent = &okta_groups_all, .parent_key = "id", .source = &owners_of_group, .cost = 10000,
+   .rows = 1000},
+};
+
+const okta_table okta_group_owners_table = {
+  "okta_group_owners", "owners of groups (users or groups)", owner_cols, COUNT(owner_cols), owner_routes,
+  COUNT(owner_routes), "scope okta.groups.read or any administrator role",
 };

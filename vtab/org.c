@@ -6,15 +6,9 @@
 **   SELECT company_name, support_enabled, support_expiration FROM okta_org;
 **   SELECT name, status FROM okta_policies WHERE type = 'PASSWORD';
 **   SELECT display_name, user_ids FROM okta_devices;
+**   SELECT display_name, platform, os_version FROM okta_devices WHERE user_id = '00u...';
 */
 #include "tables.h"
-
-/* A table with a listing and a get-by-id route: most configuration objects. */
-#define SIMPLE_ROUTES(var, list_src, get_src)                                 \
-  static const okta_route var[] = {                                           \
-    {"get", 0, .source = &get_src, .cost = 1, .rows = 1},                     \
-    {"list", -1, .source = &list_src, .cost = 1, .rows = 50},                  \
-  }
 
 /* ---------------------------------------------------------------- org */
 
@@ -62,17 +56,53 @@ const okta_table okta_user_types_table = {
 
 /* ------------------------------------------------------------ devices */
 
+/* A device attribute Okta's device search takes (search=profile.x eq "v";
+** the search ignores case, SQLite rechecks). */
+#define DEVICE_SEARCH(n, p) {n, T_TEXT, p, .dialect = D_SEARCH, .api = p, .ops = OP_EQ}
+
+enum { DV_ID };
 static const okta_column device_cols[] = {
-  TEXT("id", "id"), TEXT("status", "status"), TEXT("created", "created"), TEXT("last_updated", "lastUpdated"),
-  TEXT("display_name", "profile.displayName"), TEXT("platform", "profile.platform"),
-  TEXT("serial_number", "profile.serialNumber"), BOOL("registered", "profile.registered"),
+  [DV_ID] = TEXT("id", "id"),
+  {"status", T_TEXT, "status", .dialect = D_SEARCH, .api = "status", .ops = OP_EQ,
+   .values = "ACTIVE|CREATED|DEACTIVATED|SUSPENDED"},
+  TEXT("created", "created"),
+  {"last_updated", T_TEXT, "lastUpdated", .dialect = D_SEARCH, .api = "lastUpdated", .ops = OP_EQ | OP_RANGE},
+  DEVICE_SEARCH("display_name", "profile.displayName"),
+  {"platform", T_TEXT, "profile.platform", .dialect = D_SEARCH, .api = "profile.platform", .ops = OP_EQ,
+   .values = "ANDROID|IOS|MACOS|WINDOWS"},
+  DEVICE_SEARCH("serial_number", "profile.serialNumber"), BOOL("registered", "profile.registered"),
   JSONC("profile", "profile"), TEXT("resource_type", "resourceType"),
   {"user_ids", T_JSON, NULL, okta_col_device_user_ids, .doc = "JSON array of the ids of the device's users"},
   JSONC("users", "_embedded.users"),
+  DEVICE_SEARCH("manufacturer", "profile.manufacturer"), DEVICE_SEARCH("model", "profile.model"),
+  DEVICE_SEARCH("os_version", "profile.osVersion"), DEVICE_SEARCH("udid", "profile.udid"),
+  DEVICE_SEARCH("imei", "profile.imei"), DEVICE_SEARCH("meid", "profile.meid"), DEVICE_SEARCH("sid", "profile.sid"),
+  DEVICE_SEARCH("tpm_public_key_hash", "profile.tpmPublicKeyHash"),
+  BOOL("secure_hardware_present", "profile.secureHardwarePresent"),
+  DEVICE_SEARCH("disk_encryption_type", "profile.diskEncryptionType"), BOOL("managed", "profile.managed"),
+  BOOL("integrity_jailbreak", "profile.integrityJailbreak"), TEXT("resource_id", "resourceId"),
+  TEXT("resource_alternate_id", "resourceAlternateId"), TEXT("resource_display_name", "resourceDisplayName.value"),
+  {"user_id", T_TEXT, "=arg", .flags = COL_HIDDEN, .doc = "devices of this user (/users/{id}/devices, then each device)"},
+  {"search", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_RAW, .api = "search",
+   .doc = "raw Okta device search expression"},
 };
-static const okta_source devices = {"/api/v1/devices", K_LIST, 200, PARAMS("expand=user")};
-static const okta_source device = {"/api/v1/devices/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};
-SIMPLE_ROUTES(device_routes, devices, device);
+
+#define DV_USER_ID (COUNT(device_cols) - 2) /* the hidden user_id */
+
+/* Okta's /devices/{id} has no expand=user: one device is found with the
+** search instead, so user_ids is filled the same way for every route. */
+static const okta_source devices = {"/api/v1/devices", K_LIST, 200, PARAMS("expand=user"), NULL, S_PUSHDOWN};
+static const okta_source device = {"/api/v1/devices", K_LIST, 200, PARAMS("expand=user", "search=id eq {arg:q}")};
+static const okta_source devices_by_ids = {"/api/v1/devices", K_LIST, 200, PARAMS("expand=user", "search={key}")};
+static const okta_source devices_of_user = {"/api/v1/users/{arg}/devices", K_LIST, 0, .flags = S_404_EMPTY};
+static const okta_source device_by_key = {"/api/v1/devices", K_LIST, 200, PARAMS("expand=user", "search=id eq {key:q}")};
+static const okta_route device_routes[] = {
+  {"get", DV_ID, .source = &device, .cost = 1, .rows = 1},
+  {"batch", DV_ID, .source = &devices_by_ids, .batch_attr = "id", .cost = 1, .rows = 50},
+  {"by-user", DV_USER_ID, .parent = &devices_of_user, .parent_key = "device.id", .source = &device_by_key,
+   .cost = 3, .rows = 3},
+  {"list", -1, .source = &devices, .cost = 50, .rows = 10000},
+};
 
 const okta_table okta_devices_table = {
   "okta_devices", "devices (Identity Engine orgs) with their users", device_cols, COUNT(device_cols),
@@ -90,13 +120,13 @@ static const okta_column policy_cols[] = {
 };
 /* type is required by the API: without a type constraint, one pass per
 ** type (a type the org does not have is skipped with a warning). */
-static const okta_source policies = {
+const okta_source okta_policies_all = {
   "/api/v1/policies", K_LIST, 0, NULL,
   PARAMS("type=OKTA_SIGN_ON", "type=PASSWORD", "type=MFA_ENROLL", "type=ACCESS_POLICY", "type=IDP_DISCOVERY",
          "type=PROFILE_ENROLLMENT", "type=POST_AUTH_SESSION", "type=ENTITY_RISK"),
   S_PUSHDOWN | S_400_WARN, "policy type not available in this org (skipped)"};
 static const okta_source policy = {"/api/v1/policies/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};
-SIMPLE_ROUTES(policy_routes, policies, policy);
+SIMPLE_ROUTES(policy_routes, okta_policies_all, policy);
 
 const okta_table okta_policies_table = {
   "okta_policies", "policies of every type (type = pushes down)", policy_cols, COUNT(policy_cols), policy_routes,
@@ -143,9 +173,9 @@ static const okta_column auth_server_cols[] = {
   TEXT("issuer", "issuer"), TEXT("issuer_mode", "issuerMode"), TEXT("status", "status"),
   TEXT("created", "created"), TEXT("last_updated", "lastUpdated"), JSONC("credentials", "credentials"),
 };
-static const okta_source auth_servers = {"/api/v1/authorizationServers", K_LIST, 200};
+const okta_source okta_auth_servers_all = {"/api/v1/authorizationServers", K_LIST, 200};
 static const okta_source auth_server = {"/api/v1/authorizationServers/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};
-SIMPLE_ROUTES(auth_server_routes, auth_servers, auth_server);
+SIMPLE_ROUTES(auth_server_routes, okta_auth_servers_all, auth_server);
 
 const okta_table okta_authorization_servers_table = {
   "okta_authorization_servers", "custom authorization servers", auth_server_cols, COUNT(auth_server_cols),

@@ -24,6 +24,19 @@ const okta_table *const okta_table_list[] = {
   &okta_authorization_servers_table,
   &okta_identity_providers_table,
   &okta_authenticators_table,
+  &okta_policy_rules_table,
+  &okta_policy_mappings_table,
+  &okta_api_tokens_table,
+  &okta_custom_roles_table,
+  &okta_role_permissions_table,
+  &okta_resource_sets_table,
+  &okta_resource_set_resources_table,
+  &okta_group_owners_table,
+  &okta_auth_server_policies_table,
+  &okta_auth_server_policy_rules_table,
+  &okta_auth_server_scopes_table,
+  &okta_auth_server_claims_table,
+  &okta_auth_server_clients_table,
 };
 const int okta_table_count = COUNT(okta_table_list);
 

@@ -16,7 +16,10 @@ static void pushdown_text(okta_buf *b, const okta_table *t, int ci) {
     if (rt->arg != ci) continue;
     if (b->n) okta_buf_puts(b, "; ");
     if (rt->batch_attr) {
-      okta_buf_printf(b, "`IN (...)`: `filter=%s eq \"a\" or ...`, 50 values per request", rt->batch_attr);
+      int search = 0; /* the batch goes into search= (devices) or filter= */
+      for (const char *const *p = rt->source->params; p && *p; p++) search |= strncmp(*p, "search=", 7) == 0;
+      okta_buf_printf(b, "`IN (...)`: `%s=%s eq \"a\" or ...`, 50 values per request", search ? "search" : "filter",
+                      rt->batch_attr);
     } else if (rt->parent) {
       okta_buf_printf(b, "`=`/`IN`: `GET %s`, then `GET %s` per item", rt->parent->path, rt->source->path);
     } else {
@@ -69,7 +72,11 @@ void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       cJSON_AddStringToObject(jc, "type", types[col->type]);
       cJSON_AddBoolToObject(jc, "hidden", (col->flags & COL_HIDDEN) != 0);
       const char *src = col->path;
-      cJSON_AddStringToObject(jc, "source", !src ? "" : strcmp(src, "=key") == 0 ? "(key)" : *src ? src : "(the whole object)");
+      cJSON_AddStringToObject(jc, "source", !src                     ? ""
+                                            : strcmp(src, "=key") == 0 ? "(key)"
+                                            : strcmp(src, "=arg") == 0 ? "(arg)"
+                                            : *src                     ? src
+                                                                       : "(the whole object)");
       cJSON_AddStringToObject(jc, "doc", col->doc ? col->doc : "");
       okta_buf b = {0};
       pushdown_text(&b, t, c);
@@ -89,6 +96,11 @@ void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       if (rt->parent) {
         s = source_text(rt->parent);
         cJSON_AddStringToObject(jr, "keys_from", s ? s : "");
+        free(s);
+      }
+      if (rt->args_from) {
+        s = source_text(rt->args_from);
+        cJSON_AddStringToObject(jr, "args_from", s ? s : "");
         free(s);
       }
       if (rt->source->passes) {

@@ -20,7 +20,7 @@
 ** Templates in source paths and parameters:
 **   {key}      the fan-out key (URL-encoded as one path segment)
 **   {arg}      the route's constraint value
-**   {arg:q}    the same as a quoted, escaped filter literal
+**   {arg:q}    the same as a quoted, escaped filter literal ({key:q}: the key)
 **   {batch}    for batched IN: 'attr eq "a" or attr eq "b" ...'
 **   {now}      the current time, ISO 8601
 **   {now-90d}  the time 90 days ago (the System Log's retention)
@@ -96,7 +96,7 @@ typedef struct okta_column {
 enum okta_source_kind {
   K_LIST,       /* JSON array, next page in the Link header */
   K_OBJECT,     /* one JSON object */
-  K_BODY_LIST,  /* {"value":[...], "_links":{"next":{"href":...}}} */
+  K_BODY_LIST,  /* {"value":[...], "_links":{"next":{"href":...}}} (body_key names "value") */
 };
 
 /* Source flags. */
@@ -118,6 +118,7 @@ typedef struct okta_source {
   const char *const *passes;     /* extra parameter per pass, used when nothing is pushed */
   unsigned flags;
   const char *warn;              /* text of the S_400_WARN/S_403_WARN warning */
+  const char *body_key;          /* K_BODY_LIST: key of the array (NULL: "value") */
 } okta_source;
 
 typedef struct okta_route {
@@ -133,6 +134,10 @@ typedef struct okta_route {
   double cost;                   /* requests, for an org of about 10,000 users: per key for a
                                   ** keyed route, in all for a listing or fan-out */
   double rows;                   /* rows, likewise */
+  /* Two-level fan-out (arg < 0 and a parent): the parent listing runs once
+  ** per item of this listing, with the item's args_key as {arg}. */
+  const okta_source *args_from;
+  const char *args_key;
 } okta_route;
 
 typedef struct okta_table {

@@ -16,17 +16,34 @@ SQLITE_EXTENSION_INIT3
 /* A timestamp Okta can filter on with eq/gt/ge/lt/le. */
 #define TIME_FILTER(n, p) {n, T_TEXT, p, .dialect = D_FILTER, .api = p, .ops = OP_EQ | OP_RANGE}
 
-/* Columns of an admin role assignment (okta_user_roles, okta_group_roles). */
+/* A table with a listing and a get-by-id route: most configuration objects. */
+#define SIMPLE_ROUTES(var, list_src, get_src)                                 \
+  static const okta_route var[] = {                                           \
+    {"get", 0, .source = &get_src, .cost = 1, .rows = 1},                     \
+    {"list", -1, .source = &list_src, .cost = 1, .rows = 50},                 \
+  }
+
+/* Columns of an admin role assignment (okta_user_roles, okta_group_roles).
+** For a CUSTOM role, id is the assignment's id, role_id the custom role's
+** and resource_set the resource set it is bound to. */
 #define ROLE_COLUMNS                                                  \
   TEXT("id", "id"), TEXT("label", "label"), TEXT("type", "type"),     \
   TEXT("status", "status"), TEXT("assignment_type", "assignmentType"), \
-  TEXT("created", "created"), TEXT("last_updated", "lastUpdated")
+  TEXT("created", "created"), TEXT("last_updated", "lastUpdated"),     \
+  TEXT("role_id", "role"), TEXT("resource_set", "resource-set")
+
+/* The columns every policy rule has (okta_policy_rules, okta_auth_server_policy_rules). */
+#define RULE_COLUMNS                                                                        \
+  TEXT("id", "id"), TEXT("name", "name"), TEXT("status", "status"), INT("priority", "priority"), \
+  BOOL("system", "system"), TEXT("type", "type")
 
 /* Listings other tables fan out from. */
 extern const okta_source okta_users_all;
 extern const okta_source okta_user_by_id;
 extern const okta_source okta_groups_all;
 extern const okta_source okta_apps_all;
+extern const okta_source okta_policies_all;
+extern const okta_source okta_auth_servers_all;
 
 /* Derived values (values.c). */
 void okta_value_redacted(sqlite3_context *ctx, const cJSON *v);
@@ -45,5 +62,13 @@ extern const okta_table okta_users_table, okta_groups_table, okta_group_members_
     okta_org_table, okta_user_types_table, okta_devices_table, okta_policies_table,
     okta_network_zones_table, okta_trusted_origins_table, okta_authorization_servers_table,
     okta_identity_providers_table, okta_authenticators_table;
+
+/* Peer tables (issue 15): policy rules, API tokens, custom roles, group
+** owners, authorization server objects. */
+extern const okta_table okta_policy_rules_table, okta_policy_mappings_table, okta_api_tokens_table,
+    okta_custom_roles_table, okta_role_permissions_table, okta_resource_sets_table,
+    okta_resource_set_resources_table, okta_group_owners_table, okta_auth_server_policies_table,
+    okta_auth_server_policy_rules_table, okta_auth_server_scopes_table, okta_auth_server_claims_table,
+    okta_auth_server_clients_table;
 
 #endif

@@ -533,5 +533,312 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                                  "status": "ACTIVE" if key != "phone_number" else "INACTIVE",
                                  "name": name, "created": iso(epoch), "lastUpdated": iso(when(200)),
                                  "settings": {}, "_links": {}})
+    add_peer_objects(o, seed, base_url)
     o.index()
     return o
+
+
+# ------------------------------------------------------------------ peers
+# The objects of the tables peers have (issue 15): policy rules and
+# mappings, API tokens, custom admin roles and resource sets, group owners,
+# authorization server objects, device details. Built with their own random
+# stream so the rest of the org stays as it was.
+
+def add_peer_objects(o, seed, base_url):
+    rng = random.Random(seed * 1000 + 15)
+    ids = Ids(rng)
+    now = o.now
+
+    def when(days_back_max, days_back_min=0):
+        return now - timedelta(days=rng.uniform(days_back_min, days_back_max), seconds=rng.randint(0, 86399))
+
+    live = [u for u in o.users if u["status"] == "ACTIVE"]
+
+    def active(k):  # the k-th active user (small test orgs have few)
+        return live[k % len(live)]
+    group = {g["profile"]["name"]: g for g in o.groups}
+    app = {a["label"]: a for a in o.apps}
+    zone = {z["name"]: z for z in o.zones}
+    admin_host = base_url.replace("://acme.", "://acme-admin.")  # IAM links name the -admin host (recorded)
+
+    # --- policy rules. Shapes: the recorded ACCESS_POLICY rule
+    # (policy_rule_access.real.json) and the spec's rule examples per type.
+    o.policy_rules = {}
+    o.policy_mappings = {}
+
+    def rule(policy, shape_name, name, priority, status="ACTIVE", system=False, conditions=None, actions=None):
+        r = shape(shape_name)
+        r = r[0] if isinstance(r, list) else r
+        rid = ids.new("rul")
+        r.update({"id": rid, "name": name, "priority": priority, "status": status, "system": system,
+                  "created": iso(when(400, 60)), "lastUpdated": iso(when(60))})
+        if conditions is not None or system:
+            r["conditions"] = conditions
+        if actions is not None:
+            r["actions"] = actions
+        r["_links"] = {"self": {"href": "%s/api/v1/policies/%s/rules/%s" % (base_url, policy["id"], rid),
+                                "hints": {"allow": ["GET", "PUT"]}}}
+        o.policy_rules.setdefault(policy["id"], []).append(r)
+        return r
+
+    def app_sign_on(factor_mode, access="ALLOW"):
+        return {"appSignOn": {"access": access, "verificationMethod": {
+            "factorMode": factor_mode, "type": "ASSURANCE", "reauthenticateIn": "PT12H"}}}
+
+    def people(*groups):
+        return {"people": {"groups": {"include": [g["id"] for g in groups]}}, "network": {"connection": "ANYWHERE"}}
+
+    def access_policy(name, app_labels):
+        p = shape("policy_access.real.json")[0]
+        pid = ids.new("rst")
+        p.update({"id": pid, "name": name, "created": iso(when(700, 100)), "lastUpdated": iso(when(100))})
+        for rel in ("mappings", "self", "rules", "deactivate"):
+            p["_links"][rel]["href"] = "%s/api/v1/policies/%s%s" % (
+                base_url, pid, "" if rel == "self" else "/lifecycle/deactivate" if rel == "deactivate" else "/" + rel)
+        o.policies["ACCESS_POLICY"].append(p)
+        o.policy_mappings[pid] = []
+        for label in app_labels:
+            mid = ids.new("rpm")
+            o.policy_mappings[pid].append({"id": mid, "_links": {
+                "application": {"href": "%s/api/v1/apps/%s" % (base_url, app[label]["id"]),
+                                "hints": {"allow": ["GET", "PUT", "DELETE"]}},
+                "self": {"href": "%s/api/v1/policies/%s/mappings/%s" % (base_url, pid, mid),
+                         "hints": {"allow": ["GET", "PUT", "DELETE"]}},
+                "policy": {"href": "%s/api/v1/policies/%s" % (base_url, pid),
+                           "hints": {"allow": ["GET", "PUT", "DELETE"]}}}})
+        return p
+
+    def catch_all(policy, factor_mode):
+        # Every app sign-in policy ends in a system catch-all rule (recorded).
+        return rule(policy, "policy_rules_access_catchall.real.json", "Catch-all Rule", 99, system=True,
+                    actions=app_sign_on(factor_mode))
+
+    # The default app sign-in policy (the spec example, system): apps mapped
+    # nowhere else use it; its catch-all is the spec example's, one factor.
+    default = o.policies["ACCESS_POLICY"][0]
+    o.policy_mappings[default["id"]] = []
+    catch_all(default, "1FA")
+    sales = access_policy("Sales apps", ["Salesforce"])
+    rule(sales, "policy_rule_access.real.json", "Sales needs MFA", 1, conditions=people(group["Sales"]),
+         actions=app_sign_on("2FA"))
+    catch_all(sales, "2FA")
+    catch_all(access_policy("Password only", ["Wiki", "Legacy Payroll"]), "1FA")
+    portal = access_policy("Portal: one factor on the office network", ["Internal Portal"])
+    office = people(group["Engineering"])
+    office["network"] = {"connection": "ZONE", "include": [zone["MyIpZone"]["id"]]}
+    rule(portal, "policy_rule_access.real.json", "Engineering in the office", 1, conditions=office,
+         actions=app_sign_on("1FA"))
+    catch_all(portal, "2FA")
+    aws = access_policy("AWS", ["AWS Production", "AWS Sandbox"])
+    rule(aws, "policy_rule_access.real.json", "Old password-only rule", 1, status="INACTIVE",
+         conditions=people(group["Engineering"]), actions=app_sign_on("1FA"))
+    rule(aws, "policy_rule_access.real.json", "Block contractors", 2, conditions=people(group["Team 3"]),
+         actions=app_sign_on("1FA", access="DENY"))
+    catch_all(aws, "2FA")
+
+    # The global session policy: MFA for the help desk, none by default.
+    session = o.policies["OKTA_SIGN_ON"][0]
+    signon = shape("policy_rules_okta_sign_on.json")[0]["actions"]["signon"]
+    rule(session, "policy_rules_okta_sign_on.json", "Help desk needs MFA", 1, conditions=people(group["Helpdesk"]),
+         actions={"signon": dict(signon, requireFactor=True, factorPromptMode="ALWAYS")})
+    rule(session, "policy_rules_okta_sign_on.json", "Default Rule", 99, system=True,
+         conditions={"people": {"users": {"exclude": []}}, "network": {"connection": "ANYWHERE"}},
+         actions={"signon": dict(signon, requireFactor=False)})
+    rule(o.policies["PASSWORD"][0], "policy_rules_password.json", "Default Rule", 1, system=True)
+    rule(o.policies["MFA_ENROLL"][0], "policy_rules_mfa_enroll.json", "Default Rule", 1, system=True)
+
+    # --- API tokens (api_token.real.json: the recorded token, ANYWHERE and ZONE variants)
+    o.api_tokens = []
+    for name, owner, network in (("Okta API", active(0), {"connection": "ANYWHERE"}),
+                                 ("sqlite-okta audit", active(3),
+                                  {"connection": "ZONE", "include": [zone["MyIpZone"]["id"]]}),
+                                 ("CI deploy", active(6),
+                                  {"connection": "ZONE", "exclude": [zone["BlockedIpZone"]["id"]]})):
+        t = shape("api_token.real.json")
+        tid = ids.new("00T")
+        created = when(200, 10)
+        t.update({"id": tid, "name": name, "userId": owner["id"], "network": network, "created": iso(created),
+                  "lastUpdated": iso(created + timedelta(days=3)), "expiresAt": iso(now + timedelta(days=rng.randint(5, 29)))})
+        t["_links"] = {"self": {"href": "%s/api/v1/api-tokens/%s" % (base_url, tid), "hints": {"allow": ["GET", "DELETE"]}},
+                       "user": {"href": "%s/api/v1/users/%s" % (base_url, owner["id"]), "hints": {"allow": ["GET"]}}}
+        o.api_tokens.append(t)
+
+    # --- custom admin roles and their permissions (iam_role.real.json,
+    # iam_role_permissions.real.json; a permission with conditions as in the spec example)
+    o.custom_roles = []
+    o.role_permissions = {}
+    for label, desc, perms in (("Help desk tier 2", "Reset passwords", ["okta.users.read", "okta.users.credentials.resetPassword"]),
+                               ("App assigner", "Assign apps", ["okta.apps.read", "okta.apps.assignment.manage"]),
+                               ("Unused role", "Not assigned to anyone", ["okta.groups.read"])):
+        r = shape("iam_role.real.json")
+        rid = ids.new("cr0")
+        r.update({"id": rid, "label": label, "description": desc, "created": iso(when(300, 30)), "lastUpdated": iso(when(30))})
+        r["_links"] = {"permissions": {"href": "%s/api/v1/iam/roles/%s/permissions" % (admin_host, rid)},
+                       "self": {"href": "%s/api/v1/iam/roles/%s" % (admin_host, rid)}}
+        o.custom_roles.append(r)
+        o.role_permissions[rid] = []
+        for perm in perms:
+            pm = shape("iam_role_permissions.real.json")["permissions"][0]
+            pm.update({"label": perm, "created": r["created"], "lastUpdated": r["lastUpdated"]})
+            if perm == "okta.users.read":
+                pm["conditions"] = {"include": {"okta:ResourceAttribute/User/Profile": ["city", "state", "zipCode"]}}
+            pm["_links"] = {"role": {"href": r["_links"]["self"]["href"]},
+                            "self": {"href": "%s/api/v1/iam/roles/%s/permissions/%s" % (admin_host, rid, perm)}}
+            o.role_permissions[rid].append(pm)
+    role_by_label = {r["label"]: r for r in o.custom_roles}
+
+    # --- resource sets and their resources (spec examples; ORNs as the spec writes them)
+    o.resource_sets = []
+    o.resource_set_resources = {}
+    org_id = o.org["id"]
+    sets = (("Sales resources", "The Sales group and Salesforce",
+             [("orn:okta:directory:%s:groups:%s" % (org_id, group["Sales"]["id"]),
+               "%s/api/v1/groups/%s" % (base_url, group["Sales"]["id"])),
+              ("orn:okta:idp:%s:apps:salesforce:%s" % (org_id, app["Salesforce"]["id"]),
+               "%s/api/v1/apps/%s" % (base_url, app["Salesforce"]["id"]))]),
+            ("All users", "Every user of the org", [("orn:okta:directory:%s:users" % org_id, "%s/api/v1/users" % base_url)]))
+    for label, desc, resources in sets:
+        rs = shape("iam_resource_sets.json")["resource-sets"][0]
+        sid = ids.new("iam")
+        rs.update({"id": sid, "label": label, "description": desc, "created": iso(when(300, 30)), "lastUpdated": iso(when(30))})
+        rs["_links"] = {k: {"href": "%s/api/v1/iam/resource-sets/%s%s" % (admin_host, sid, "" if k == "self" else "/" + k)}
+                        for k in ("self", "resources", "bindings")}
+        o.resource_sets.append(rs)
+        o.resource_set_resources[sid] = []
+        for orn, href in resources:
+            res = shape("iam_resource_set_resources.json")["resources"][0]
+            rid = ids.new("ire")
+            res.update({"id": rid, "orn": orn, "created": rs["created"], "lastUpdated": rs["lastUpdated"]})
+            res["_links"] = {"self": {"href": href},
+                             "resource": {"href": "%s/api/v1/iam/resource-sets/%s/resources/%s" % (admin_host, sid, rid)}}
+            o.resource_set_resources[sid].append(res)
+    set_by_label = {r["label"]: r for r in o.resource_sets}
+
+    # --- custom role assignments (role_list_user_custom.json, the spec's
+    # CUSTOM elements: id is the binding, role and resource-set name the rest)
+    def custom_assignment(role, rset, assignment, assignee_href):
+        a = copy.deepcopy(shape("role_list_user_custom.json")[4])
+        bid = ids.new("irb")
+        a.update({"id": bid, "role": role["id"], "label": role["label"], "resource-set": rset["id"],
+                  "assignmentType": assignment, "created": iso(when(200, 20)), "lastUpdated": iso(when(20))})
+        a["_links"] = {"assignee": {"href": assignee_href},
+                       "resource-set": {"href": rset["_links"]["self"]["href"]},
+                       "role": {"href": role["_links"]["self"]["href"]},
+                       "permissions": {"href": role["_links"]["permissions"]["href"]}}
+        return a
+    tier2 = active(9)
+    o.user_roles.setdefault(tier2["id"], []).append(custom_assignment(
+        role_by_label["Help desk tier 2"], set_by_label["All users"], "USER", "%s/api/v1/users/%s" % (base_url, tier2["id"])))
+    team4 = group["Team 4"]
+    o.group_roles[team4["id"]] = [custom_assignment(
+        role_by_label["App assigner"], set_by_label["Sales resources"], "GROUP", "%s/api/v1/groups/%s" % (base_url, team4["id"]))]
+
+    # --- group owners (group_owners.real.json: users; a group owner as in the spec example)
+    o.group_owners = {}
+    deprovisioned = next(u for u in o.users if u["status"] == "DEPROVISIONED")
+
+    def owner(kind, ident, display):
+        w = shape("group_owners.real.json")[0]
+        w.update({"id": ident, "type": kind, "displayName": display,
+                  "lastUpdated": when(90).strftime("%Y-%m-%d %H:%M:%S.0")})  # the real format, not ISO 8601
+        return w
+
+    def user_owner(u):
+        return owner("USER", u["id"], "%s %s" % (u["profile"]["firstName"], u["profile"]["lastName"]))
+    o.group_owners[group["Engineering"]["id"]] = [user_owner(active(1)), user_owner(active(2))]
+    o.group_owners[group["Helpdesk"]["id"]] = [owner("GROUP", group["IT"]["id"], "IT")]
+    o.group_owners[group['Project "Q0"']["id"]] = [user_owner(deprovisioned)]
+
+    # --- authorization servers: a second server; policies, rules, scopes,
+    # claims, clients (auth_server_*.real.json recorded, clients from the spec)
+    second = copy.deepcopy(o.auth_servers[0])
+    second.update({"id": "aus" + "partnerApi0001" + "1d7", "name": "Partner API", "description": "Partner access",
+                   "audiences": ["api://partners"]})
+    second["issuer"] = "%s/oauth2/%s" % (base_url, second["id"])
+    o.auth_servers.append(second)
+    o.as_policies, o.as_rules, o.as_scopes, o.as_claims, o.as_clients = {}, {}, {}, {}, {}
+    portal_app = app["Internal Portal"]
+    plans = {
+        o.auth_servers[0]["id"]: [("Default Policy", ["ALL_CLIENTS"], [
+            ("Default Policy Rule", ["authorization_code", "client_credentials"], ["*"], [group["Everyone"]], 60),
+            ("Engineering refresh", ["authorization_code", "refresh_token"], ["openid", "payments:read"],
+             [group["Engineering"]], 15)]),
+            ("Portal only", [portal_app["id"]], [
+                ("Portal users", ["implicit"], ["openid", "profile"], [group["Everyone"]], 5)])],
+        second["id"]: [("Partner policy", ["ALL_CLIENTS"], [
+            ("Partners", ["client_credentials"], ["partner:read"], [], 60)])],
+    }
+    for sid, policies in plans.items():
+        o.as_policies[sid] = []
+        for pname, clients, rules in policies:
+            p = shape("auth_server_policy.real.json")
+            pid = ids.new("00p")
+            p.update({"id": pid, "name": pname, "description": pname, "priority": len(o.as_policies[sid]) + 1,
+                      "conditions": {"clients": {"include": clients}}, "created": iso(when(500, 50)),
+                      "lastUpdated": iso(when(50))})
+            p["_links"] = {"self": {"href": "%s/api/v1/authorizationServers/%s/policies/%s" % (base_url, sid, pid)},
+                           "rules": {"href": "%s/api/v1/authorizationServers/%s/policies/%s/rules" % (base_url, sid, pid)}}
+            o.as_policies[sid].append(p)
+            o.as_rules[(sid, pid)] = []
+            for k, (rname, grants, scopes, groups, lifetime) in enumerate(rules):
+                r = shape("auth_server_policy_rule.real.json")
+                rid = ids.new("0pr")
+                r.update({"id": rid, "name": rname, "priority": k + 1, "created": iso(when(400, 40)),
+                          "lastUpdated": iso(when(40))})
+                r["conditions"] = {"people": {"users": {"exclude": []}, "groups": {"include": [g["id"] for g in groups]}},
+                                   "grantTypes": {"include": grants}, "scopes": {"include": scopes}}
+                r["actions"]["token"]["accessTokenLifetimeMinutes"] = lifetime
+                r["_links"] = {"self": {"href": "%s/api/v1/authorizationServers/%s/policies/%s/rules/%s" % (base_url, sid, pid, rid)}}
+                o.as_rules[(sid, pid)].append(r)
+        o.as_scopes[sid] = []
+        names = ["openid", "profile", "email", "offline_access"] if sid != second["id"] else []
+        names += ["payments:read", "payments:write"] if sid != second["id"] else ["partner:read"]
+        for name in names:
+            sc = shape("auth_server_scope.real.json")
+            sc.update({"id": ids.new("scp"), "name": name, "displayName": name, "description": "Scope " + name,
+                       "system": name in ("openid", "profile", "email", "offline_access"),
+                       "consent": "IMPLICIT" if name != "payments:write" else "REQUIRED"})
+            sc["_links"] = {"self": {"href": "%s/api/v1/authorizationServers/%s/scopes/%s" % (base_url, sid, sc["id"])}}
+            o.as_scopes[sid].append(sc)
+        o.as_claims[sid] = []
+        for c in shape("auth_server_claims.real.json") + [shape("auth_server_claim_expression.real.json")]:
+            c["id"] = ids.new("ocl")
+            c["_links"] = {"self": {"href": "%s/api/v1/authorizationServers/%s/claims/%s" % (base_url, sid, c["id"])}}
+            o.as_claims[sid].append(c)
+        o.as_clients[sid] = []
+        if sid != second["id"]:
+            cl = shape("auth_server_clients.json")[0]
+            cl.update({"client_id": portal_app["id"], "client_name": portal_app["label"], "client_uri": None,
+                       "logo_uri": None})
+            cl["_links"] = {"client": {"href": "%s/oauth2/v1/clients/%s" % (base_url, portal_app["id"]), "title": portal_app["label"]},
+                            "tokens": {"href": "%s/api/v1/authorizationServers/%s/clients/%s/tokens" % (base_url, sid, portal_app["id"])}}
+            o.as_clients[sid].append(cl)
+
+    # --- device details as the real device (device.real.json) and the spec's
+    # examples have them, per platform; and a deactivated device nobody uses
+    platforms = [("MACOS", "Apple", "MacBookPro18,3", "14.4.1"), ("WINDOWS", "Dell Inc.", "Latitude 7440", "10.0.22631"),
+                 ("ANDROID", "samsung", "SM-S921B", "16:2025-09-01"), ("IOS", "Apple", "iPhone15,2", "17.4")]
+    for k, d in enumerate(o.devices):
+        plat, maker, model, osv = platforms[k % 4]
+        d["profile"].update({"platform": plat, "manufacturer": maker, "model": model, "osVersion": osv,
+                             "registered": k % 7 != 3, "secureHardwarePresent": k % 3 != 0})
+        for key in ("sid", "udid", "imei"):
+            d["profile"].pop(key, None)
+        if plat == "WINDOWS":
+            d["profile"]["sid"] = "S-1-5-21-%d-%d-%d-500" % (1000 + k, 2000 + k, 3000 + k)
+        elif plat == "MACOS":
+            d["profile"]["udid"] = "954F4D56-C574-E7D3-FC3A-%012X" % k
+        else:
+            d["profile"]["imei"] = "35%013d" % k
+    spare = shape("device.real.json")
+    spare.update({"id": ids.new("guo"), "status": "DEACTIVATED", "_embedded": {"users": []}})
+    spare["resourceId"] = spare["id"]
+    spare.pop("_links", None)
+    o.devices.append(spare)
+
+    # --- app users: provisioning sync time and password change times
+    for au in o.app_users[app["Salesforce"]["id"]]:
+        au["lastSync"] = iso(when(5))
+    for au in o.app_users[app["Legacy Payroll"]["id"]]:
+        au["passwordChanged"] = iso(when(200, 10))
+        au["credentials"]["password"] = {}  # an empty object says a password is set (spec AppUserPasswordCredential)

@@ -36,6 +36,7 @@ SCOPES = [
     ("/api/v1/authorizationServers", "", "okta.authorizationServers.read"),
     ("/api/v1/idps", "", "okta.idps.read"),
     ("/api/v1/authenticators", "", "okta.authenticators.read"),
+    ("/api/v1/api-tokens", "", "okta.apiTokens.read"),  # spec: listApiTokens security
 ]
 
 

@@ -437,7 +437,10 @@ def h_app(fake, req, aid):
 
 def h_app_users(fake, req, aid):
     app_or_404(fake, aid)
-    return paginate(fake, req, fake.org.app_users.get(aid, []), "/api/v1/apps/{id}/users")
+    items = fake.org.app_users.get(aid, [])
+    if "q" in req.query:
+        items = app_users_q(items, req.query["q"])
+    return paginate(fake, req, items, "/api/v1/apps/{id}/users")
 
 
 def h_app_user(fake, req, aid, uid):
@@ -562,13 +565,17 @@ def h_user_type(fake, req, tid):
 
 
 def h_devices(fake, req):
+    check_forbidden(fake, req)
     expand = req.query.get("expand")
+    items = sorted(fake.org.devices, key=lambda d: d["id"])
+    if "search" in req.query:
+        items = device_search(fake, items, req.query["search"])
 
     def enc(d):
         if expand == "user":
             return fake.enc(d)
         return json.dumps({k: v for k, v in d.items() if k != "_embedded"})
-    return paginate(fake, req, sorted(fake.org.devices, key=lambda d: d["id"]), "/api/v1/devices", encode=enc)
+    return paginate(fake, req, items, "/api/v1/devices", encode=enc)
 
 
 def h_policies(fake, req):
@@ -604,6 +611,258 @@ def simple_get(attr, what):
 
 def h_authenticators(fake, req):
     return Page(json.dumps(fake.org.authenticators))
+
+
+# ------------------------------------------------ peer endpoints (issue 15)
+
+# Page sizes (default, max) from the spec (okta-management-openapi v2026.06.3):
+# owners limit default 1000; resource set resources default 100; custom token
+# scopes maximum 200. The other listings below have no paging parameters.
+LIMITS.update({
+    "/api/v1/groups/{id}/owners": (1000, 1000),
+    "/api/v1/iam/resource-sets/{id}/resources": (100, 100),
+    "/api/v1/authorizationServers/{id}/scopes": (200, 200),
+})
+
+
+def check_forbidden(fake, req):
+    """403 E0000006 for paths the test made forbidden (config "forbidden":
+    list of regexes), as Okta answers a token without the role or scope
+    (spec: every operation below lists 403 ErrorAccessDenied)."""
+    for rx in fake.config.get("forbidden") or ():
+        if re.search(rx, req.path):
+            raise HttpError(403)
+
+
+def find_policy(fake, pid):
+    for pl in fake.org.policies.values():
+        for p in pl:
+            if p["id"] == pid:
+                return p
+    not_found("Policy", pid)
+
+
+def h_policy_rules(fake, req, pid):
+    # Not paged: the recorded GET /policies/{id}/rules answers have no Link
+    # header at all (recorded-gets.jsonl, classic-00 and oie-00).
+    check_forbidden(fake, req)
+    find_policy(fake, pid)
+    return Page(json.dumps(fake.org.policy_rules.get(pid, [])))
+
+
+def h_policy_mappings(fake, req, pid):
+    # Apps map to app sign-in and profile enrollment policies: only those
+    # carry a "mappings" link (recorded ACCESS_POLICY listing). For another
+    # type the answer is not recorded; the spec lists 404 for this operation.
+    check_forbidden(fake, req)
+    p = find_policy(fake, pid)
+    if p["type"] not in ("ACCESS_POLICY", "PROFILE_ENROLLMENT"):
+        not_found("PolicyMapping", pid)
+    return Page(json.dumps(fake.org.policy_mappings.get(pid, [])))
+
+
+def h_api_tokens(fake, req):
+    # Metadata only, not paged (spec: listApiTokens has no paging parameters).
+    check_forbidden(fake, req)
+    return Page(json.dumps(sorted(fake.org.api_tokens, key=lambda t: t["id"])))
+
+
+def h_api_token(fake, req, tid):
+    check_forbidden(fake, req)
+    t = next((x for x in fake.org.api_tokens if x["id"] == tid), None) or not_found("ApiToken", tid)
+    return Page(json.dumps(t))
+
+
+def iam_check(fake, req):
+    """The /iam endpoints need okta.roles.read or a Super Administrator
+    token, as the role assignments do (spec security of listRoles)."""
+    if fake.config["roles_forbidden"]:
+        raise HttpError(403)
+    check_forbidden(fake, req)
+
+
+def body_page(fake, req, items, key, size):
+    """The /iam listings page in the body: {"<key>": [...], "_links": {"next":
+    {"href": ...}}} (spec examples of listRoles, listResourceSets,
+    listResourceSetResources). Real orgs put these links on the org's -admin
+    host (recorded Link of GET /iam/roles/{id}); until the runtime follows
+    those (issue 13 item 5) the fake links to the configured origin."""
+    iam_check(fake, req)
+    try:
+        size = int(req.query.get("limit", size))
+    except ValueError:
+        raise HttpError(400, "E0000001", "Api validation failed: limit")
+    items = sorted(items, key=lambda x: x["id"])
+    after = req.query.get("after")
+    start = bisect.bisect_right([x["id"] for x in items], after) if after else 0
+    chunk = items[start:start + size]
+    links = {"self": {"href": req.base_url + req.path}}
+    if start + size < len(items):
+        q = [("after", chunk[-1]["id"])] + ([("limit", req.query["limit"])] if "limit" in req.query else [])
+        links["next"] = {"href": "%s%s?%s" % (req.base_url, req.path, urllib.parse.urlencode(q))}
+    return Page(json.dumps({key: chunk, "_links": links}))
+
+
+def iam_page_size(fake):
+    # The spec gives listRoles and listResourceSets no page size; tests set a
+    # small one (config "iam_page_size") to make them page.
+    return fake.config.get("iam_page_size") or 100
+
+
+def h_iam_roles(fake, req):
+    return body_page(fake, req, fake.org.custom_roles, "roles", iam_page_size(fake))
+
+
+def h_iam_role(fake, req, rid):
+    iam_check(fake, req)
+    r = next((x for x in fake.org.custom_roles if rid in (x["id"], x["label"])), None) or not_found("Role", rid)
+    return Page(json.dumps(r))
+
+
+def h_iam_role_permissions(fake, req, rid):
+    # Not paged: {"permissions": [...]} and no links (spec: no paging
+    # parameters; recorded GET /iam/roles/{id}/permissions).
+    iam_check(fake, req)
+    r = next((x for x in fake.org.custom_roles if rid in (x["id"], x["label"])), None) or not_found("Role", rid)
+    return Page(json.dumps({"permissions": fake.org.role_permissions.get(r["id"], [])}))
+
+
+def h_resource_sets(fake, req):
+    return body_page(fake, req, fake.org.resource_sets, "resource-sets", iam_page_size(fake))
+
+
+def resource_set_or_404(fake, sid):
+    return next((x for x in fake.org.resource_sets if sid in (x["id"], x["label"])), None) or \
+        not_found("ResourceSet", sid)
+
+
+def h_resource_set(fake, req, sid):
+    iam_check(fake, req)
+    return Page(json.dumps(resource_set_or_404(fake, sid)))
+
+
+def h_resource_set_resources(fake, req, sid):
+    rs = resource_set_or_404(fake, sid)
+    default = LIMITS["/api/v1/iam/resource-sets/{id}/resources"][0]
+    return body_page(fake, req, fake.org.resource_set_resources.get(rs["id"], []), "resources", default)
+
+
+OWNER_SEARCH = {"type": {"eq"}}  # spec: "Allows you to filter owners by type"
+
+
+def h_group_owners(fake, req, gid):
+    check_forbidden(fake, req)
+    if gid not in fake.org.group_by_id:
+        not_found("UserGroup", gid)
+    items = sorted(fake.org.group_owners.get(gid, []), key=lambda w: w["id"])
+    if "search" in req.query:
+        tree = parse_expr(req.query["search"], OWNER_SEARCH)
+        items = [w for w in items if expr.evaluate(tree, w)]
+    return paginate(fake, req, items, "/api/v1/groups/{id}/owners", encode=lambda it: json.dumps(it))
+
+
+def auth_server_or_404(fake, req, sid):
+    check_forbidden(fake, req)
+    if not any(s["id"] == sid for s in fake.org.auth_servers):
+        not_found("AuthorizationServer", sid)
+
+
+def h_as_policies(fake, req, sid):
+    # Policies, claims, clients and policy rules are not paged (spec: no
+    # paging parameters; recorded GET .../policies and .../claims have no Link).
+    auth_server_or_404(fake, req, sid)
+    return Page(json.dumps(fake.org.as_policies.get(sid, [])))
+
+
+def h_as_policy_rules(fake, req, sid, pid):
+    auth_server_or_404(fake, req, sid)
+    if (sid, pid) not in fake.org.as_rules:
+        not_found("AuthorizationServerPolicy", pid)
+    return Page(json.dumps(fake.org.as_rules[(sid, pid)]))
+
+
+def h_as_scopes(fake, req, sid):
+    # Paged, limit at most 200 (spec); q "searches the name" (spec; how it
+    # matches is not documented: the fake matches anywhere, ignoring case).
+    auth_server_or_404(fake, req, sid)
+    items = sorted(fake.org.as_scopes.get(sid, []), key=lambda x: x["id"])
+    if "q" in req.query:
+        items = [x for x in items if req.query["q"].lower() in x["name"].lower()]
+    return paginate(fake, req, items, "/api/v1/authorizationServers/{id}/scopes", encode=lambda it: json.dumps(it))
+
+
+def h_as_claims(fake, req, sid):
+    auth_server_or_404(fake, req, sid)
+    return Page(json.dumps(fake.org.as_claims.get(sid, [])))
+
+
+def h_as_clients(fake, req, sid):
+    auth_server_or_404(fake, req, sid)
+    return Page(json.dumps(fake.org.as_clients.get(sid, [])))
+
+
+# Device search (spec listDevices): profile attributes, id, status and
+# lastUpdated; eq everywhere, co on six profile attributes, ranges on
+# lastUpdated; comparisons ignore case ("conforming SCIM filter
+# specifications (case-insensitive)").
+DEVICE_CO = {"profile.displayName", "profile.serialNumber", "profile.imei", "profile.meid", "profile.udid",
+             "profile.sid"}
+
+
+def device_search(fake, items, search):
+    tree = parse_expr(search, None)
+
+    def check(t):
+        if t[0] in ("and", "or"):
+            check(t[1])
+            check(t[2])
+        elif t[0] == "not":
+            check(t[1])
+        else:
+            _, attr, op, _ = t
+            ok = attr in ("id", "status", "lastUpdated") or attr.startswith("profile.")
+            ok = ok and (op == "eq" or (op == "co" and attr in DEVICE_CO) or
+                         (attr == "lastUpdated" and op in ("gt", "ge", "lt", "le")))
+            if not ok:
+                raise HttpError(400, "E0000031", "Invalid search criteria.", [{"errorSummary": "%s %s" % (attr, op)}])
+
+    def low(t):
+        if t[0] in ("and", "or"):
+            return (t[0], low(t[1]), low(t[2]))
+        if t[0] == "not":
+            return (t[0], low(t[1]))
+        return t[:3] + (t[3].lower() if isinstance(t[3], str) else t[3],)
+    check(tree)
+    tree = low(tree)
+
+    def resolve(d, attr):
+        v = expr.resolve(d, attr)
+        return v.lower() if isinstance(v, str) else v
+    return [d for d in items if expr.evaluate(tree, d, resolve)]
+
+
+def h_user_devices(fake, req, uid):
+    # GET /users/{id}/devices (spec listUserDevices): UserDevice wrappers
+    # {created, deviceUserId, device}, not paged.
+    u = user_or_404(fake, uid)
+    out = []
+    for d in sorted(fake.org.devices, key=lambda x: x["id"]):
+        for link in d.get("_embedded", {}).get("users", []):
+            if link["user"]["id"] == u["id"]:
+                dev = {k: v for k, v in d.items() if k != "_embedded"}
+                out.append({"created": link["created"], "deviceUserId": "lnk" + d["id"][3:], "device": dev})
+    return Page(json.dumps(out))
+
+
+def app_users_q(items, q):
+    """q on /apps/{id}/users: prefix of userName, firstName, lastName or email
+    (spec listApplicationUsers), ignoring case like q on /users."""
+    q = q.lower()
+
+    def fields(au):
+        p = au.get("profile") or {}
+        return [(au.get("credentials") or {}).get("userName"), p.get("firstName"), p.get("lastName"), p.get("email")]
+    return [au for au in items if any(isinstance(f, str) and f.lower().startswith(q) for f in fields(au))]
 
 
 ROUTES = [
@@ -644,6 +903,23 @@ ROUTES = [
     (r"/api/v1/authenticators", h_authenticators),
     (r"/api/v1/authenticators/([^/]+)", simple_get("authenticators", "Authenticator")),
     (r"/api/v1/devices/([^/]+)", simple_get("devices", "Device")),
+    (r"/api/v1/policies/([^/]+)/rules", h_policy_rules),
+    (r"/api/v1/policies/([^/]+)/mappings", h_policy_mappings),
+    (r"/api/v1/api-tokens", h_api_tokens),
+    (r"/api/v1/api-tokens/([^/]+)", h_api_token),
+    (r"/api/v1/iam/roles", h_iam_roles),
+    (r"/api/v1/iam/roles/([^/]+)", h_iam_role),
+    (r"/api/v1/iam/roles/([^/]+)/permissions", h_iam_role_permissions),
+    (r"/api/v1/iam/resource-sets", h_resource_sets),
+    (r"/api/v1/iam/resource-sets/([^/]+)", h_resource_set),
+    (r"/api/v1/iam/resource-sets/([^/]+)/resources", h_resource_set_resources),
+    (r"/api/v1/groups/([^/]+)/owners", h_group_owners),
+    (r"/api/v1/authorizationServers/([^/]+)/policies", h_as_policies),
+    (r"/api/v1/authorizationServers/([^/]+)/policies/([^/]+)/rules", h_as_policy_rules),
+    (r"/api/v1/authorizationServers/([^/]+)/scopes", h_as_scopes),
+    (r"/api/v1/authorizationServers/([^/]+)/claims", h_as_claims),
+    (r"/api/v1/authorizationServers/([^/]+)/clients", h_as_clients),
+    (r"/api/v1/users/([^/]+)/devices", h_user_devices),
 ]
 COMPILED = [(re.compile("^" + p + "$"), h) for p, h in ROUTES]
 
