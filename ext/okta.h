@@ -59,6 +59,13 @@ char *okta_link_next(const char *header_value);
 ** carries no user info; 0 otherwise. */
 int okta_same_origin(const char *origin_url, const char *url);
 
+/* The URL to request for a next-page link: a copy of url when it is on
+** org_url's origin; the same path and query on that origin when url is on
+** the org's admin host (acme-admin.okta.com for acme.okta.com, same scheme
+** and port: Okta's /api/v1/iam responses link there); NULL (never follow
+** it) for any other origin. Caller frees. */
+char *okta_link_pin(const char *org_url, const char *url);
+
 /* Normalises an org URL to "scheme://host[:port]". Returns NULL and an
 ** explanation in *why (static text) when the URL is not acceptable:
 ** https is required except for loopback hosts. */

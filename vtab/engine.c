@@ -416,7 +416,8 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "_links"), "next"), "href");
     if (cJSON_IsString(href) && href->valuestring[0]) {
       const okta_config *cfg = okta_client_config(cur->cli);
-      if (!okta_same_origin(cfg->org_url, href->valuestring)) {
+      next = okta_link_pin(cfg->org_url, href->valuestring);
+      if (!next) {
         okta_buf b = {0};
         okta_buf_printf(&b, "GET %s: the next-page link points to another origin (%.200s); it was not "
                             "followed because the token may only go to %s", s->path, href->valuestring, cfg->org_url);
@@ -425,7 +426,6 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
         okta_request_free(cur->cli, r);
         return -1;
       }
-      next = okta_strdup(href->valuestring);
     }
     page = cJSON_DetachItemViaPointer(j, value);
     cJSON_Delete(j);

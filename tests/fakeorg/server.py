@@ -216,9 +216,27 @@ class Page:
         self.headers = headers or {}
 
 
+def admin_base(base_url):
+    """The org's admin host: the first DNS label with "-admin" appended
+    (https://acme.okta.com -> https://acme-admin.okta.com). Real orgs link
+    their /api/v1/iam/ responses there: recorded-gets.jsonl, GET
+    https://classic-00.dne-okta.com/api/v1/iam/roles/cr0vuafawhsjD2QCC1d7
+    answers Link: <https://classic-00-admin.dne-okta.com/api/v1/iam/roles/...>.
+    An IP address (a test org on 127.0.0.1) has none: links stay on it."""
+    scheme, _, hostport = base_url.partition("://")
+    host, sep, port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
+    if not host or host.startswith("[") or re.fullmatch(r"[0-9.]+", host):
+        return base_url
+    label, dot, rest = host.partition(".")
+    return "%s://%s-admin%s%s%s%s" % (scheme, label, dot, rest, sep, port)
+
+
 def paginate(fake, req, items, tmpl, key="id", encode=None, polling=False, body_paged=False):
     """Cursor paging over items sorted by key; Link headers like Okta's."""
     default, maximum = LIMITS.get(tmpl, (200, 200))
+    # tests shrink an endpoint's pages to see paging (config page_max: {template: n})
+    maximum = min(maximum, fake.config.get("page_max", {}).get(tmpl, maximum))
+    default = min(default, maximum)
     if tmpl == "/api/v1/groups" and fake.config.get("groups_max"):
         default = maximum = fake.config["groups_max"]
     q = req.query
@@ -245,7 +263,7 @@ def paginate(fake, req, items, tmpl, key="id", encode=None, polling=False, body_
     more = start + limit < len(items)
     enc = encode or fake.enc
     body = "[" + ",".join(enc(it) for it in chunk) + "]"
-    base = req.base_url + req.path
+    base = (admin_base(req.base_url) if tmpl.startswith("/api/v1/iam/") else req.base_url) + req.path
     params = [(k, v) for k, v in req.query_list if k not in ("after", "limit")]
     selfq = urllib.parse.urlencode(params + [("limit", str(limit))] + ([("after", after)] if after else []))
     links = ['<%s?%s>; rel="self"' % (base, selfq)]
@@ -680,6 +698,8 @@ class Fault:
       big           200 with a body of "mb" MiB
       types         200 with every value replaced by one of the wrong type
       foreign_next  a next link to another origin ("target": its origin)
+      admin_next    the page's next link moved to the org's admin host, as
+                    real /api/v1/iam/ responses send it (see admin_base)
       loop_next     a next link back to the page just served
       redirect      a 302 to "target" + the same path
     """
@@ -871,6 +891,12 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "redirect":
             headers["Location"] = f.get("target", "http://evil.example.com") + req.path
             return f.get("status", 302), "", headers
+        if kind == "admin_next":
+            nxt = page.headers.get("_next")
+            if nxt:
+                nxt = admin_base(req.base_url) + nxt[len(req.base_url):]
+                headers["Link"] = [headers["Link"][0], '<%s>; rel="next"' % nxt]
+            return status, body, headers
         if kind in ("foreign_next", "loop_next"):
             if kind == "foreign_next":
                 port = req.headers.get("Host", "x:1").rsplit(":", 1)[-1]

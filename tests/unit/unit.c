@@ -99,6 +99,44 @@ static void test_origin(void) {
   CHECK(okta_normalize_org_url("", &why) == NULL);
 }
 
+static void check_pin(const char *org, const char *url, const char *want) {
+  char *got = okta_link_pin(org, url);
+  CHECK_STR(got, want);
+  free(got);
+}
+
+/* Next links on the org's admin host (as /api/v1/iam responses send them)
+** go back onto the org's origin; nothing else is rewritten. */
+static void test_link_pin(void) {
+  const char *org = "https://acme.okta.com";
+  check_pin(org, "https://acme.okta.com/api/v1/users?after=1", "https://acme.okta.com/api/v1/users?after=1");
+  check_pin(org, "https://acme-admin.okta.com/api/v1/iam/assignees/users?after=00u1&limit=100",
+            "https://acme.okta.com/api/v1/iam/assignees/users?after=00u1&limit=100");
+  check_pin(org, "https://ACME-ADMIN.okta.com:443/api/v1/iam/roles?after=x", "https://acme.okta.com/api/v1/iam/roles?after=x");
+  check_pin(org, "https://acme-admin.okta.com?after=x", "https://acme.okta.com/?after=x");
+  check_pin("https://acme.oktapreview.com", "https://acme-admin.oktapreview.com/api/v1/iam/x?a=%22b%22",
+            "https://acme.oktapreview.com/api/v1/iam/x?a=%22b%22");
+  check_pin("https://acme.okta-emea.com", "https://acme-admin.okta-emea.com/api/v1/iam/x",
+            "https://acme.okta-emea.com/api/v1/iam/x");
+  check_pin("https://login.acme.com", "https://login-admin.acme.com/api/v1/iam/x", "https://login.acme.com/api/v1/iam/x");
+  check_pin("http://localhost:8080", "http://localhost-admin:8080/api/v1/iam/x?after=1",
+            "http://localhost:8080/api/v1/iam/x?after=1");
+  /* another org's admin host, other schemes, ports, hosts and user info */
+  check_pin(org, "https://evil-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.okta.com.evil.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.evil.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-adminx.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://xacme-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://admin.acme.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "http://acme-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.okta.com:8443/api/v1/iam/x", NULL);
+  check_pin(org, "https://u:p@acme-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.okta.com@evil.com/api/v1/iam/x", NULL);
+  check_pin(org, "/api/v1/iam/x", NULL);
+  check_pin("http://127.0.0.1:8080", "http://127-admin.0.0.1:8080/x", NULL);
+  check_pin("http://localhost:8080", "http://localhost-admin:8081/x", NULL);
+}
+
 static void test_filter(void) {
   okta_buf b = {0};
   okta_filter_quote(&b, "plain");
@@ -206,6 +244,7 @@ static void test_settings(void) {
 int main(void) {
   test_link();
   test_origin();
+  test_link_pin();
   test_filter();
   test_backoff();
   test_time();
