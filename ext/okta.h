@@ -7,6 +7,7 @@
 **   buf.c     growable byte buffers and URL encoding
 **   link.c    Link header parsing and origin pinning (no SQLite, no I/O)
 **   filter.c  Okta filter/search expression building with escaping
+**   unicode.c Unicode lowercasing (okta_lower)
 **   timeutil.c ISO 8601 parsing and formatting
 **   config.c  settings from the environment, okta.yaml and okta_config()
 **   http.c    the libcurl-multi client: retries, rate limits, cache, stats
@@ -70,6 +71,14 @@ char *okta_link_pin(const char *org_url, const char *url);
 ** explanation in *why (static text) when the URL is not acceptable:
 ** https is required except for loopback hosts. */
 char *okta_normalize_org_url(const char *url, const char **why);
+
+/* ------------------------------------------------------------ unicode.c */
+
+/* Lowercases n bytes of UTF-8 with Unicode's default full lowercase mapping
+** (as JavaScript's toLowerCase(): final sigma, U+0130 -> i + U+0307);
+** invalid bytes are kept. Returns a malloc'd NUL-terminated string of
+** *out_n bytes, or NULL when out of memory. */
+char *okta_utf8_lower(const char *s, size_t n, size_t *out_n);
 
 /* ------------------------------------------------------------- filter.c */
 

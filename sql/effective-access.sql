@@ -18,7 +18,7 @@ DROP TABLE IF EXISTS temp.ea_access;
 CREATE TEMP TABLE ea_users AS
   SELECT id, login, status,
          CASE WHEN email IS NOT NULL AND coalesce(lower(user_type), '') NOT IN ('generic', 'service', 'bot')
-              THEN lower(email) END AS person
+              THEN okta_lower(email) END AS person
     FROM okta_users;
 CREATE TEMP TABLE ea_apps AS SELECT id, label, status, aws_account_id FROM okta_applications;
 CREATE TEMP TABLE ea_assign AS SELECT app_id, user_id, scope, status, profile FROM okta_app_users;

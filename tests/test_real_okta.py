@@ -68,3 +68,40 @@ def test_an_ip_org_has_no_admin_host(fake):
     fake.faults({"path": "^/api/v1/users$", "kind": "foreign_next", "target": "http://127-admin.0.0.1:%d" % port})
     conn = connect(fake)
     assert "another origin" in error_of(conn, "SELECT * FROM okta_users")
+
+
+# ---------------------------------------------- item 11: Unicode person keys
+
+def test_okta_lower_is_javascripts_tolowercase():
+    # Python's str.lower() and JavaScript's toLowerCase() both apply Unicode's
+    # default full lowercase mapping (final sigma, U+0130 -> i + U+0307)
+    conn = connect()
+    cases = {"ZOË@x": "zoë@x", "ÅSA": "åsa", "ΣΊΣΥΦΟΣ": "σίσυφος", "İ": "i\u0307", "İPEK@X": "i\u0307pek@x",
+             "Σ": "σ", "ΑΣ Β": "ας β", "ΑΣ'Β": "ασ'β"}
+    for s, want in cases.items():
+        assert rows(conn, "SELECT okta_lower(?)", s)[0][0] == want == s.lower()
+    assert rows(conn, "SELECT okta_lower(NULL), okta_lower(12), lower('ZOË')")[0] == (None, "12", "zoË")
+    # every code point, alone and around a capital sigma (its context rules)
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    text = "".join(c for c in chars if c != "\u03a3")
+    assert rows(conn, "SELECT okta_lower(?)", text)[0][0] == text.lower()
+    around = " ".join("A%s\u03a3 A\u03a3%sB 1%s\u03a3" % (c, c, c) for c in chars)
+    assert rows(conn, "SELECT okta_lower(?)", around)[0][0] == around.lower()
+    flags = rows(conn, "SELECT flags FROM pragma_function_list WHERE name = 'okta_lower'")[0][0]
+    assert flags & 0x800 and flags & 0x200000  # SQLITE_DETERMINISTIC, SQLITE_INNOCUOUS
+
+
+def test_person_keys_are_lowercased_with_unicode_rules(db, truth):
+    # JupiterOne: email: profile.email.toLowerCase() (graph-okta converters/user.ts)
+    users = {u["profile"]["email"]: u for u in truth.users}
+    zoe, zoe2 = users["ZOË.ÅSA@EXAMPLE.COM"], users["zoë.åsa@example.com"]
+    got = rows(db, "SELECT key, properties->>'userIds' FROM okta_entities WHERE type = 'person' "
+                   "AND key IN ('zoë.åsa@example.com', 'σίσυφος@example.com', 'i\u0307pek@example.com')")
+    assert sorted(k for k, _ in got) == ["i\u0307pek@example.com", "zoë.åsa@example.com", "σίσυφος@example.com"]
+    ids = dict(got)
+    assert sorted(__import__("json").loads(ids["zoë.åsa@example.com"])) == sorted([zoe["id"], zoe2["id"]])
+    edges = rows(db, "SELECT from_key FROM okta_relationships WHERE type = 'okta_user_is_person' "
+                     "AND to_key = 'zoë.åsa@example.com'")
+    assert sorted(e for (e,) in edges) == sorted([zoe["id"], zoe2["id"]])
+    props = rows(db, "SELECT properties->>'email' FROM okta_entities WHERE type = 'okta_user' AND key = ?", zoe["id"])
+    assert props == [("zoë.åsa@example.com",)]

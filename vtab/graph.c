@@ -60,6 +60,10 @@ static const char *const entity_cols[] = {"type", "class", "key", "name", "prope
   "'lastUpdated', g.last_updated, 'lastMembershipUpdated', g.last_membership_updated, "       \
   "'usersCount', g.users_count)"
 #define ROLE_KEY(r) "CASE WHEN " r ".type = 'CUSTOM' THEN 'CUSTOM:' || " r ".label ELSE " r ".type END"
+/* A person is keyed by the email lowercased with Unicode's rules, as
+** JupiterOne does (toLowerCase(): ZOË@x -> zoë@x; SQLite's lower() folds
+** ASCII only). */
+#define PERSON_KEY(u) "okta_lower(" u ".email)"
 #define IS_PERSON(u) \
   u ".email IS NOT NULL AND coalesce(lower(" u ".user_type), '') NOT IN ('generic', 'service', 'bot')"
 
@@ -76,7 +80,7 @@ static const graph_arm entity_arms[] = {
          "json_object('function', json_array('MFA'), 'category', json_array('security'))"),
   ENTITY("okta_user", "User", 0,
          "SELECT u.id AS key, trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, '')) AS name, "
-         "json_object('login', u.login, 'email', lower(u.email), 'status', u.status, 'active', " ACTIVE("u.status")
+         "json_object('login', u.login, 'email', " PERSON_KEY("u") ", 'status', u.status, 'active', " ACTIVE("u.status")
          ", 'userType', u.user_type, 'firstName', u.first_name, 'lastName', u.last_name, 'created', u.created, "
          "'activated', u.activated, 'statusChanged', u.status_changed, 'lastLogin', u.last_login, "
          "'lastUpdated', u.last_updated, 'passwordChanged', u.password_changed, 'typeId', u.type_id) AS properties "
@@ -104,10 +108,10 @@ static const graph_arm entity_arms[] = {
          ", 'type', r.type, 'expression', r.expression, 'groupIds', json(r.group_ids), 'created', r.created, "
          "'lastUpdated', r.last_updated) AS properties FROM okta_group_rules r"),
   ENTITY("person", "Person", 0,
-         "SELECT lower(u.email) AS key, min(trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, ''))) "
-         "AS name, json_object('email', lower(u.email), 'firstName', min(u.first_name), 'lastName', "
+         "SELECT " PERSON_KEY("u") " AS key, min(trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, ''))) "
+         "AS name, json_object('email', " PERSON_KEY("u") ", 'firstName', min(u.first_name), 'lastName', "
          "min(u.last_name), 'userIds', json_group_array(u.id)) AS properties FROM okta_users u "
-         "WHERE " IS_PERSON("u") " GROUP BY lower(u.email)"),
+         "WHERE " IS_PERSON("u") " GROUP BY " PERSON_KEY("u")),
 };
 
 static const graph_table entities = {
@@ -215,7 +219,7 @@ static const graph_arm rel_arms[] = {
        "AND EXISTS (SELECT 1 FROM okta_users u WHERE u.id = l.actor_id) "
        "AND EXISTS (SELECT 1 FROM okta_applications a WHERE a.id = l.target_id)"),
   EDGE("okta_user", "IS", "person", "okta_user_is_person", 0,
-       "SELECT u.id AS from_key, lower(u.email) AS to_key, NULL AS properties FROM okta_users u WHERE " IS_PERSON("u")),
+       "SELECT u.id AS from_key, " PERSON_KEY("u") " AS to_key, NULL AS properties FROM okta_users u WHERE " IS_PERSON("u")),
 };
 
 static const graph_table relationships = {

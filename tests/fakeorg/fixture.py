@@ -155,6 +155,21 @@ class Org:
         return sorted(ids)
 
 
+# Emails whose lowercase needs Unicode's rules (JupiterOne keys a person by
+# profile.email.toLowerCase(): JupiterOne/graph-okta src/converters/user.ts).
+# The first two are one person: their emails differ only in the case of a
+# non-ASCII letter.
+UNICODE_EMAILS = ["ZOË.ÅSA@EXAMPLE.COM", "zoë.åsa@example.com", "ΣΊΣΥΦΟΣ@EXAMPLE.COM", "İPEK@EXAMPLE.COM"]
+
+
+def unicode_emails(users):
+    """Gives a few employees (from the 30th user on, past the tricky ones
+    and the first of each status) the emails of UNICODE_EMAILS."""
+    for email, u in zip(UNICODE_EMAILS, users[30:]):
+        u["profile"]["email"] = email
+        u["profile"]["userType"] = "employee"
+
+
 def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
     rng = random.Random(seed)
     ids = Ids(rng)
@@ -240,6 +255,7 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
         u["_links"] = {"self": {"href": "%s/api/v1/users/%s" % (base_url, uid)}}
         o.users.append(u)
 
+    unicode_emails(o.users)
     live = [u for u in o.users if u["status"] != "DEPROVISIONED"]
 
     # --- groups
