@@ -20,6 +20,8 @@
 **   okta_schema()              every table: columns, pushdowns, requests
 **   okta_lower(text)           lowercase with Unicode's rules (lower() folds
 **                              ASCII only); the graph keys persons with it
+**   okta_aws_role_arn(value, account)  the IAM role ARN of an AWS app's
+**                              role value, NULL when it gives none
 **
 ** This file holds the entry point, the per-connection context (ctx.h) and
 ** the SQL functions. Registration is driven by the static tables at the end.
@@ -62,6 +64,7 @@ struct okta_ctx {
 int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
 int okta_register_extra_modules(sqlite3 *db, okta_ctx *ctx);
 void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void okta_fn_aws_role_arn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* ------------------------------------------------------------- context */
 
@@ -461,6 +464,7 @@ static const struct {
   {"okta_warnings", 0, fn_warnings, SQLITE_UTF8 | SQLITE_DIRECTONLY},
   {"okta_schema", 0, okta_fn_schema, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
   {"okta_lower", 1, fn_lower, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
+  {"okta_aws_role_arn", 2, okta_fn_aws_role_arn, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
 };
 
 /* Entry point: registers every table and function on the connection. */

@@ -105,3 +105,54 @@ def test_person_keys_are_lowercased_with_unicode_rules(db, truth):
     assert sorted(e for (e,) in edges) == sorted([zoe["id"], zoe2["id"]])
     props = rows(db, "SELECT properties->>'email' FROM okta_entities WHERE type = 'okta_user' AND key = ?", zoe["id"])
     assert props == [("zoë.åsa@example.com",)]
+
+
+# ------------------------------------------- item 6: AWS apps without an IdP ARN
+
+def test_aws_role_arn_forms():
+    conn = connect()
+    acct = "123456789012"
+    cases = [("arn:aws:iam::345678901234:role/Admin", None, "arn:aws:iam::345678901234:role/Admin"),
+             ("arn:aws-us-gov:iam::345678901234:role/ops/Admin", acct, "arn:aws-us-gov:iam::345678901234:role/ops/Admin"),
+             ("arn:aws:iam::345678901234:saml-provider/OKTA,arn:aws:iam::345678901234:role/Billing", None,
+              "arn:aws:iam::345678901234:role/Billing"),
+             ("[345678901234] -- ReadOnly", None, "arn:aws:iam::345678901234:role/ReadOnly"),
+             ("Developer", acct, "arn:aws:iam::123456789012:role/Developer"),
+             ("Developer", None, None),
+             ("[prod-alias] -- Admin", acct, None),      # an alias names no account
+             ("Admin Role", acct, None),                 # not a role name
+             ("arn:aws:iam::345678901234:saml-provider/OKTA", acct, None),
+             ("arn:aws:iam::12345:role/X", None, None),
+             ("Developer", "not-an-account", None),
+             ("", acct, None)]
+    for value, account, want in cases:
+        assert rows(conn, "SELECT okta_aws_role_arn(?, ?)", value, account)[0][0] == want, value
+
+
+def test_aws_app_without_identity_provider_arn(db, truth):
+    # app_aws.real.json (a real org's amazon_aws app) has identityProviderArn null
+    app = next(a for a in truth.apps if a["label"] == "AWS Federation")
+    assert app["settings"]["app"]["identityProviderArn"] is None
+    got = set(rows(db, "SELECT r.from_key, r.to_key FROM okta_relationships r "
+                       "WHERE r.type = 'okta_user_assigned_aws_iam_role' AND r.properties->>'appId' = ?", app["id"]))
+    derived = {"arn:aws:iam::345678901234:role/Admin": "arn:aws:iam::345678901234:role/Admin",
+               "arn:aws:iam::345678901234:saml-provider/OKTA,arn:aws:iam::345678901234:role/Billing":
+                   "arn:aws:iam::345678901234:role/Billing",
+               "[345678901234] -- ReadOnly": "arn:aws:iam::345678901234:role/ReadOnly"}
+    want = {(au["id"], derived[v]) for au in truth.app_users[app["id"]] for v in au["profile"]["samlRoles"]
+            if v in derived}
+    assert got == want and len({arn for _, arn in want}) == 3
+    # the bare role name is no edge (no account to put it in) for users or groups
+    assert rows(db, "SELECT count(*) FROM okta_relationships WHERE to_key LIKE '%Developer' "
+                    "AND properties->>'appId' = ?", app["id"]) == [(0,)]
+    assert rows(db, "SELECT count(*) FROM okta_relationships WHERE type = 'okta_user_group_assigned_aws_iam_role' "
+                    "AND properties->>'appId' = ?", app["id"]) == [(0,)]
+    msg = 'AWS app "AWS Federation" (%s): role "Developer" gives no IAM role ARN (not a role ARN, and the app ' \
+          'has no AWS account: settings.app.identityProviderArn is empty): it is not an aws_iam_role edge' % app["id"]
+    assert msg in warnings(db)
+    # apps with an account still turn role names into ARNs
+    prod = next(a for a in truth.apps if a["label"] == "AWS Production")
+    au = truth.app_users[prod["id"]][0]
+    assert set(rows(db, "SELECT to_key FROM okta_relationships WHERE type = 'okta_user_assigned_aws_iam_role' "
+                        "AND from_key = ? AND properties->>'appId' = ?", au["id"], prod["id"])) == \
+        {("arn:aws:iam::123456789012:role/%s" % v,) for v in au["profile"]["samlRoles"]}

@@ -36,6 +36,8 @@ typedef struct graph_arm {
   const char *consts[MAX_COLS]; /* value of each constant column, by column index */
   const char *sql;              /* SELECT of the dynamic columns, named as the table's */
   int optional;                 /* a 403 skips the arm with a warning */
+  int skip_null;                /* a row whose to_key is NULL is no edge: its properties
+                                   column holds the warning to record instead */
 } graph_arm;
 
 typedef struct graph_table {
@@ -129,9 +131,18 @@ static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_typ
 ** CROSS JOIN keeps the fan-out table outside (SQLite would otherwise drive
 ** it once per group, one round trip each). */
 #define GROUP_TYPES "WITH g AS MATERIALIZED (SELECT id, type FROM okta_groups) "
-#define AWS_ROLE_ARN(profile)                                                                  \
-  "CASE WHEN j.value LIKE 'arn:aws:iam::%' THEN j.value "                                      \
-  "ELSE 'arn:aws:iam::' || a.aws_account_id || ':role/' || j.value END"
+/* AWS apps (a) and the role values (j) of an assignment: each value is an
+** edge to its IAM role ARN (okta_aws_role_arn: a role ARN as it is, a role
+** name with the app's account); a value that gives no ARN is no edge but
+** a warning naming the app (skip_null). */
+#define AWS_APP "(a.name = 'amazon_aws' OR a.aws_account_id IS NOT NULL)"
+#define AWS_ROLE_ARN "okta_aws_role_arn(j.value, a.aws_account_id)"
+#define AWS_EDGE_PROPS(props)                                                                                \
+  "CASE WHEN " AWS_ROLE_ARN " IS NOT NULL THEN " props " ELSE printf('AWS app \"%s\" (%s): role \"%s\" "      \
+  "gives no IAM role ARN (%s): it is not an aws_iam_role edge', a.label, a.id, j.value, "                   \
+  "CASE WHEN a.aws_account_id IS NULL THEN 'not a role ARN, and the app has no AWS account: "               \
+  "settings.app.identityProviderArn is empty' ELSE 'neither a role ARN nor a role name' END) END"
+#define AWS_EDGE(from, type, sql) {{from, NULL, "ASSIGNED", "aws_iam_role", NULL, type}, sql, 0, 1}
 #define SAML_ROLES(profile)                                                                    \
   "json_each(CASE WHEN json_type(" profile ", '$.samlRoles') = 'array' THEN " profile          \
   "->'samlRoles' ELSE json_array(" profile "->>'role') END) j"
@@ -152,11 +163,11 @@ static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_typ
        GROUP_TYPES "SELECT r.group_id AS from_key, " ROLE_KEY("r") " AS to_key, json_object('label', r.label, " \
        "'status', r.status) AS properties FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id WHERE " kind)
 #define GROUP_AWS_ROLE(from, type, kind)                                                              \
-  EDGE(from, "ASSIGNED", "aws_iam_role", type, 0,                                                    \
-       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "       \
-       "json_object('appId', a.id, 'app', a.label) AS properties "                                  \
+  AWS_EDGE(from, type,                                                                               \
+       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN " AS to_key, "                     \
+       AWS_EDGE_PROPS("json_object('appId', a.id, 'app', a.label)") " AS properties "               \
        "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, " \
-       SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> '' " \
+       SAML_ROLES("ag.profile") " WHERE " AWS_APP " AND j.value IS NOT NULL AND j.value <> '' "     \
        "AND " kind)
 
 static const graph_arm rel_arms[] = {
@@ -201,11 +212,11 @@ static const graph_arm rel_arms[] = {
        "WHERE r.assignment_type = 'USER'"),
   GROUP_ROLE("okta_user_group", "okta_user_group_assigned_role", "g.type <> 'APP_GROUP'"),
   GROUP_ROLE("okta_app_user_group", "okta_app_user_group_assigned_role", "g.type = 'APP_GROUP'"),
-  EDGE("okta_user", "ASSIGNED", "aws_iam_role", "okta_user_assigned_aws_iam_role", 0,
-       "SELECT au.user_id AS from_key, " AWS_ROLE_ARN("au.profile") " AS to_key, "
-       "json_object('appId', a.id, 'app', a.label, 'scope', au.scope) AS properties "
+  AWS_EDGE("okta_user", "okta_user_assigned_aws_iam_role",
+       "SELECT au.user_id AS from_key, " AWS_ROLE_ARN " AS to_key, "
+       AWS_EDGE_PROPS("json_object('appId', a.id, 'app', a.label, 'scope', au.scope)") " AS properties "
        "FROM okta_applications a JOIN okta_app_users au ON au.app_id = a.id, " SAML_ROLES("au.profile")
-       " WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> ''"),
+       " WHERE " AWS_APP " AND j.value IS NOT NULL AND j.value <> ''"),
   GROUP_AWS_ROLE("okta_user_group", "okta_user_group_assigned_aws_iam_role", "g.type <> 'APP_GROUP'"),
   GROUP_AWS_ROLE("okta_app_user_group", "okta_app_user_group_assigned_aws_iam_role", "g.type = 'APP_GROUP'"),
   /* The admin console records a creation as an update of ".../_new_". */
@@ -407,8 +418,17 @@ static int arm_stmt(graph_cursor *cur, int arm, sqlite3_stmt **out) {
   return SQLITE_OK;
 }
 
+/* Index in an arm's statement of table column i (constants are not selected). */
+static int stmt_col(const graph_table *t, int i) {
+  int k = 0;
+  for (int c = 0; c < i; c++) {
+    if (!(t->consts & (1u << c))) k++;
+  }
+  return k;
+}
+
 /* Steps to the next row, moving through the arms; skips optional arms the
-** token may not read. */
+** token may not read, and rows of skip_null arms that are no edge. */
 static int graph_step(graph_cursor *cur) {
   graph_vtab *vt = (graph_vtab *)cur->base.pVtab;
   const graph_table *t = vt->t;
@@ -423,6 +443,12 @@ static int graph_step(graph_cursor *cur) {
       if (rc != SQLITE_OK) return rc;
     }
     int rc = sqlite3_step(cur->cur);
+    if (rc == SQLITE_ROW && t->arms[cur->arm].skip_null &&
+        sqlite3_column_type(cur->cur, stmt_col(t, R_TO_KEY)) == SQLITE_NULL) {
+      const char *w = (const char *)sqlite3_column_text(cur->cur, stmt_col(t, R_PROPERTIES));
+      okta_ctx_warn(vt->ctx, t->name, "%s", w ? w : "an edge without a target was skipped");
+      continue;
+    }
     if (rc == SQLITE_ROW) {
       cur->rowid++;
       return SQLITE_OK;
@@ -489,11 +515,7 @@ static int graphColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
     sqlite3_result_text(ctx, t->arms[cur->arm].consts[i], -1, SQLITE_STATIC);
     return SQLITE_OK;
   }
-  int k = 0;
-  for (int c = 0; c < i; c++) {
-    if (!(t->consts & (1u << c))) k++;
-  }
-  sqlite3_result_value(ctx, sqlite3_column_value(cur->cur, k));
+  sqlite3_result_value(ctx, sqlite3_column_value(cur->cur, stmt_col(t, i)));
   return SQLITE_OK;
 }
 

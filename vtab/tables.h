@@ -38,6 +38,7 @@ void okta_col_settings(sqlite3_context *ctx, const cJSON *item, const cJSON *par
 void okta_col_device_user_ids(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_support_enabled(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 char *okta_aws_account_of(const cJSON *app); /* malloc'd, NULL if not an AWS app */
+char *okta_aws_role_arn(const char *value, const char *account); /* malloc'd, NULL if none */
 
 extern const okta_table okta_users_table, okta_groups_table, okta_group_members_table,
     okta_group_roles_table, okta_group_rules_table, okta_applications_table, okta_app_users_table,

@@ -521,5 +521,34 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                                  "status": "ACTIVE" if key != "phone_number" else "INACTIVE",
                                  "name": name, "created": iso(epoch), "lastUpdated": iso(when(200)),
                                  "settings": {}, "_links": {}})
+    aws_without_idp_arn(o, app_from, app_user, app_group, active, helpdesk)
     o.index()
     return o
+
+
+# Role values of the AWS app without an identityProviderArn, one per form
+# Okta sends: a role ARN, the roleValuePattern pair "provider ARN,role ARN"
+# (app_aws.real.json settings.app.roleValuePattern), "[account] -- role" when
+# the app spans accounts (Okta's AWS SAML guide; the SYNTHESIZED
+# app_user_aws_role.SYNTHESIZED.json), and a bare role name, which without
+# the app's account gives no ARN.
+AWS_NO_IDP_ROLES = ["arn:aws:iam::345678901234:role/Admin",
+                    "arn:aws:iam::345678901234:saml-provider/OKTA,arn:aws:iam::345678901234:role/Billing",
+                    "[345678901234] -- ReadOnly", "Developer"]
+
+
+def aws_without_idp_arn(o, app_from, app_user, app_group, active, group):
+    """An AWS app as recorded from a real org (app_aws.real.json:
+    settings.app.identityProviderArn null), assigned to a few users directly
+    with every form of role value, and to a group with a bare role name."""
+    app = app_from("app_aws.real.json", "amazon_aws", "AWS Federation")
+    app["settings"]["app"]["identityProviderArn"] = None  # as recorded
+    users = {}
+    for k, u in enumerate(active[20:20 + 2 * len(AWS_NO_IDP_ROLES)]):
+        roles = [AWS_NO_IDP_ROLES[k % len(AWS_NO_IDP_ROLES)]] + ([AWS_NO_IDP_ROLES[0]] if k % 2 else [])
+        users[u["id"]] = app_user(app, u, "USER", {"role": roles[0], "samlRoles": roles})
+    o.app_groups[app["id"]] = [app_group(app, group, 0, {"role": "Developer", "samlRoles": ["Developer"]})]
+    by_id = {u["id"]: u for u in o.users}
+    for uid in o.members[group["id"]]:
+        users.setdefault(uid, app_user(app, by_id[uid], "GROUP", {"role": "Developer", "samlRoles": ["Developer"]}))
+    o.app_users[app["id"]] = [users[k] for k in sorted(users)]
