@@ -156,3 +156,27 @@ def test_aws_app_without_identity_provider_arn(db, truth):
     assert set(rows(db, "SELECT to_key FROM okta_relationships WHERE type = 'okta_user_assigned_aws_iam_role' "
                         "AND from_key = ? AND properties->>'appId' = ?", au["id"], prod["id"])) == \
         {("arn:aws:iam::123456789012:role/%s" % v,) for v in au["profile"]["samlRoles"]}
+
+
+# ------------------------------------------------------ item 7: policy types
+
+# components.schemas.PolicyType of Okta's OpenAPI spec (management-minimal v2026.06.3)
+SPEC_POLICY_TYPES = ["ACCESS_POLICY", "ENTITY_RISK", "IDP_DISCOVERY", "MFA_ENROLL", "OKTA_SIGN_ON", "PASSWORD",
+                     "POST_AUTH_SESSION", "PROFILE_ENROLLMENT", "DEVICE_SIGNAL_COLLECTION",
+                     "SESSION_VIOLATION_DETECTION", "CLIENT_UPDATE", "IDENTITY_CLAIM_SOURCING"]
+
+
+def test_every_policy_type_of_the_spec_and_the_ones_the_org_lacks(db, fake, truth):
+    want = sorted((p["id"], t) for t, pl in truth.policies.items() for p in pl)
+    assert sorted(rows(db, "SELECT id, type FROM okta_policies")) == want
+    assert sorted(r["query"]["type"] for r in fake.requests("/api/v1/policies")) == sorted(SPEC_POLICY_TYPES)
+    # the fake lacks the two Early Access types: 400 E0000002 as real orgs answer
+    lacking = {r["query"]["type"] for r in fake.requests("/api/v1/policies") if r["status"] == 400}
+    assert lacking == {"DEVICE_SIGNAL_COLLECTION", "IDENTITY_CLAIM_SOURCING"}
+    w = warnings(db)
+    assert sorted(w) == sorted(
+        "policy type not available in this org (skipped) (type=%s): GET /api/v1/policies: 400 E0000002 The request "
+        "was not valid: Invalid policy type specified. (request %s)" % (t, r["request_id"])
+        for r in fake.requests("/api/v1/policies") if r["status"] == 400 for t in [r["query"]["type"]])
+    fresh(db, fake)
+    assert rows(db, "SELECT id FROM okta_policies WHERE type = 'IDENTITY_CLAIM_SOURCING'") == []

@@ -342,7 +342,7 @@ def test_policies_every_type_and_pushdown(db, fake, truth):
     want = sorted((p["id"], t) for t, pl in truth.policies.items() for p in pl)
     assert sorted(rows(db, "SELECT id, type FROM okta_policies")) == want
     types = [r["query"]["type"] for r in fake.requests()]
-    assert len(types) == len(set(types)) == 8
+    assert len(types) == len(set(types)) == 12  # every PolicyType of the spec
     fresh(db, fake)
     got = rows(db, "SELECT id FROM okta_policies WHERE type = 'PASSWORD'")
     assert sorted(r[0] for r in got) == sorted(p["id"] for p in truth.policies["PASSWORD"])

@@ -359,6 +359,15 @@ static char *request_failure(okta_cursor *cur, okta_request *r) {
   return okta_buf_take(&b);
 }
 
+/* 1 when a failed request's body carries Okta's errorCode code. */
+static int error_code_is(const okta_request *r, const char *code) {
+  cJSON *j = r->body.n ? cJSON_ParseWithLength(r->body.p, r->body.n) : NULL;
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "errorCode");
+  int is = cJSON_IsString(c) && strcmp(c->valuestring, code) == 0;
+  cJSON_Delete(j);
+  return is;
+}
+
 /* Turns a finished request into the fetch's current page. Returns 0, or -1
 ** with *err set. */
 static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
@@ -369,13 +378,18 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
   if (r->error || r->status < 200 || r->status > 299) {
     int st = r->error && !r->status ? 0 : (int)r->status;
     if (!r->error || st) {
-      if ((st == 404 && (s->flags & S_404_EMPTY)) || (st == 400 && (s->flags & S_400_WARN)) ||
+      int lacks_404 = st == 404 && (s->flags & S_404_WARN) && !error_code_is(r, "E0000007");
+      if ((st == 404 && (s->flags & (S_404_EMPTY | S_404_WARN))) || (st == 400 && (s->flags & S_400_WARN)) ||
           (st == 403 && (s->flags & S_403_WARN))) {
-        if (st != 404) {
+        if (st != 404 || lacks_404) {
           char *m = okta_request_error(r);
-          okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s", s->warn ? s->warn : "", s->warn ? ": " : "",
-                        m ? m : "");
+          /* The pass (e.g. type=X of a listing per type) says what was skipped. */
+          const char *pass = fetch_passes(cur, f) > 1 ? s->passes[f->pass] : "";
+          okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s%s%s%s", s->warn ? s->warn : "", *pass ? " (" : "", pass,
+                        *pass ? ")" : "", s->warn || *pass ? ": " : "", m ? m : "");
           free(m);
+          /* A source the org lacks answers the same for every key: stop the fan-out. */
+          if (f->is_main && cur->route->parent) cur->keys_done = 1;
         } else {
           f->not_found = 1;
         }

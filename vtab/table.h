@@ -87,6 +87,9 @@ enum okta_source_kind {
 #define S_400_WARN 0x04     /* 400: no rows and a warning (feature not enabled) */
 #define S_403_WARN 0x08     /* 403: no rows and a warning */
 #define S_DEDUPE 0x10       /* passes may overlap: drop repeated ids */
+#define S_404_WARN 0x20     /* 404 without errorCode E0000007 (the endpoint itself is missing:
+                               the org lacks the feature): no rows and a warning; with
+                               E0000007 (a missing parent) no rows, as S_404_EMPTY */
 
 typedef struct okta_source {
   const char *path;              /* e.g. /api/v1/users/{key}/factors */

@@ -585,10 +585,20 @@ def h_devices(fake, req):
     return paginate(fake, req, sorted(fake.org.devices, key=lambda d: d["id"]), "/api/v1/devices", encode=enc)
 
 
+# Every PolicyType of Okta's OpenAPI spec (v2026.06.3, components.schemas.PolicyType)
+# but the two Early Access ones, which this org has not enabled.
+POLICY_TYPES = {"ACCESS_POLICY", "ENTITY_RISK", "IDP_DISCOVERY", "MFA_ENROLL", "OKTA_SIGN_ON", "PASSWORD",
+                "POST_AUTH_SESSION", "PROFILE_ENROLLMENT", "SESSION_VIOLATION_DETECTION", "CLIENT_UPDATE"}
+
+
 def h_policies(fake, req):
     t = req.query.get("type")
     if not t:
         raise HttpError(400, "E0000001", "Api validation failed: type", [{"errorSummary": "type: The field cannot be left blank"}])
+    if t not in POLICY_TYPES:
+        # a type the org lacks (ACCESS_POLICY on a classic org, OAUTH_AUTHORIZATION_POLICY anywhere):
+        # 400 E0000002, errorCauses [] (okta/terraform-provider-okta issues #64 and #1202)
+        raise HttpError(400, "E0000002", "The request was not valid: Invalid policy type specified.")
     return Page(json.dumps(fake.org.policies.get(t, [])))
 
 
