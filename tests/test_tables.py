@@ -10,7 +10,8 @@ import pytest
 from conftest import connect, fresh, plan, rows
 
 TABLES = ["okta_users", "okta_groups", "okta_group_members", "okta_group_roles", "okta_group_rules",
-          "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_factors", "okta_user_roles",
+          "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_factors",
+          "okta_user_authenticator_enrollments", "okta_user_roles",
           "okta_system_log", "okta_org", "okta_user_types", "okta_devices", "okta_policies",
           "okta_network_zones", "okta_trusted_origins", "okta_authorization_servers",
           "okta_identity_providers", "okta_authenticators"]

@@ -243,3 +243,35 @@ void okta_col_support_enabled(sqlite3_context *ctx, const cJSON *item, const cJS
   const cJSON *s = okta_json_path(item, "_support.support");
   if (cJSON_IsString(s)) sqlite3_result_int(ctx, strcmp(s->valuestring, "ENABLED") == 0);
 }
+
+/* The id of an authenticator enrollment's authenticator: the last segment
+** of _links.authenticator.href (.../api/v1/authenticators/<id>). */
+void okta_col_authenticator_id(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
+  (void)parent;
+  const cJSON *href = okta_json_path(item, "_links.authenticator.href");
+  if (!cJSON_IsString(href)) return;
+  const char *s = href->valuestring, *q = s + strcspn(s, "?#"), *slash = q;
+  while (slash > s && slash[-1] != '/') slash--;
+  if (slash > s && q > slash) sqlite3_result_text(ctx, slash, (int)(q - slash), SQLITE_TRANSIENT);
+}
+
+/* An enrollment's profile with secrets redacted: a temporary access code
+** (type tac) carries the code itself in profile.tac (spec example
+** AuthenticatorEnrollmentResponseTac). */
+void okta_col_enrollment_profile(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
+  (void)parent;
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(item, "profile");
+  if (!p || cJSON_IsNull(p)) return;
+  cJSON *copy = okta_json_redacted(p);
+  if (!copy) { sqlite3_result_error_nomem(ctx); return; }
+  cJSON *tac = cJSON_GetObjectItemCaseSensitive(copy, "tac");
+  if (tac) {
+    cJSON *r = cJSON_CreateString("(redacted)");
+    if (!r || !cJSON_ReplaceItemInObjectCaseSensitive(copy, "tac", r)) {
+      cJSON_Delete(r);
+      cJSON_DeleteItemFromObjectCaseSensitive(copy, "tac"); /* out of memory: drop it */
+    }
+  }
+  okta_result_json(ctx, copy);
+  cJSON_Delete(copy);
+}

@@ -120,6 +120,7 @@ class Org:
         self.auth_servers = []
         self.idps = []
         self.authenticators = []
+        self.enrollments = {}    # user id -> [authenticator enrollments]
 
     def index(self):
         self.user_by_id = {u["id"]: u for u in self.users}
@@ -522,8 +523,74 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                                  "name": name, "created": iso(epoch), "lastUpdated": iso(when(200)),
                                  "settings": {}, "_links": {}})
     aws_without_idp_arn(o, app_from, app_user, app_group, active, helpdesk)
+    o.enrollments = authenticator_enrollments(o, random.Random(seed + 8), base_url)
     o.index()
     return o
+
+
+# factorType and provider -> (key, type, name) of the authenticator it
+# belongs to (Okta's spec: AuthenticatorKeyEnum, AuthenticatorType).
+AUTHENTICATOR_OF_FACTOR = {
+    ("push", "OKTA"): ("okta_verify", "app", "Okta Verify"),
+    ("token:software:totp", "OKTA"): ("okta_verify", "app", "Okta Verify"),
+    ("token:software:totp", "GOOGLE"): ("google_otp", "app", "Google Authenticator"),
+    ("sms", "OKTA"): ("phone_number", "phone", "Phone"),
+    ("call", "OKTA"): ("phone_number", "phone", "Phone"),
+    ("email", "OKTA"): ("okta_email", "email", "Email"),
+    ("question", "OKTA"): ("security_question", "security_question", "Security Question"),
+    ("webauthn", "FIDO"): ("webauthn", "security_key", "Security Key or Biometric"),
+    ("u2f", "FIDO"): ("webauthn", "security_key", "Security Key or Biometric"),
+}
+
+
+def authenticator_enrollments(o, rng, base_url):
+    """user id -> what GET /api/v1/users/{id}/authenticator-enrollments
+    lists (shape: the spec's AuthenticatorEnrollmentResponseListAll): every
+    enrollment, the password included. /users/{id}/factors lists only the
+    factors REQUIRED or OPTIONAL in the highest-priority enrollment policy
+    (spec, listFactors), so about one user in ten has an Okta Verify
+    enrollment their factors do not show."""
+    auth_ids = {}
+    out = {}
+    for u in o.users:
+        if u["status"] in ("STAGED", "PROVISIONED"):
+            continue
+        el = []
+
+        def enroll(key, typ, name, status, created, profile=None):
+            aid = auth_ids.setdefault(key, "aut%s1d7" % (key.replace("_", "")[:10] + "x" * 14)[:14])
+            eid = "%s%s%03d" % (key[:3], u["id"][3:14], len(el))
+            e = {"type": typ, "id": eid, "key": key, "status": status, "name": name}
+            if profile:
+                e["profile"] = profile  # the spec's password enrollment has none
+            e.update({"nickname": None, "created": created, "lastUpdated": created,
+                      "_links": {"self": {"href": "%s/api/v1/users/%s/authenticator-enrollments/%s"
+                                                  % (base_url, u["id"], eid)},
+                                 "user": {"href": "%s/api/v1/users/%s" % (base_url, u["id"])},
+                                 "authenticator": {"href": "%s/api/v1/authenticators/%s" % (base_url, aid)}}})
+            el.append(e)
+        if u["passwordChanged"]:
+            enroll("okta_password", "password", "Password", "ACTIVE", u["passwordChanged"])
+        for f in o.factors.get(u["id"], []):
+            key, typ, name = AUTHENTICATOR_OF_FACTOR[(f["factorType"], f["provider"])]
+            if any(e["key"] == key for e in el):
+                continue
+            # phone numbers are masked unless discloseIdentifiers=phone (spec example)
+            profile = {"phoneNumber": "+1 XXX-XXX-" + f["profile"]["phoneNumber"][-4:]} if typ == "phone" else None
+            if typ == "email":
+                profile = {"email": u["profile"]["email"]}
+            enroll(key, typ, name, "ACTIVE" if f["status"] == "ACTIVE" else "INACTIVE", f["created"], profile)
+        if rng.random() < 0.1 and not any(e["key"] == "okta_verify" for e in el):
+            enroll("okta_verify", "app", "Okta Verify", "ACTIVE", u["created"])
+        out[u["id"]] = el
+    # one temporary access code, whose profile carries the code itself
+    # (spec example AuthenticatorEnrollmentResponseTac): never to reach SQL
+    holder = next(el for el in out.values() if any(e["key"] == "okta_verify" for e in el))
+    tac = dict(holder[-1], type="tac", key="tac", name="Temporary Access Code", id="tac" + holder[-1]["id"][3:])
+    tac["profile"] = {"tac": "n@C*bU26-secret-tac", "multiUse": True, "expiresAt": "2025-05-28T19:21:14"}
+    tac["_links"] = dict(tac["_links"], authenticator={"href": "%s/api/v1/authenticators/auttacxxxxxxxxx1d7" % base_url})
+    holder.append(tac)
+    return out
 
 
 # Role values of the AWS app without an identityProviderArn, one per form

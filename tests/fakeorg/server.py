@@ -103,7 +103,8 @@ def template_of(path):
         if i >= 4 and p and p not in ("users", "groups", "roles", "factors", "apps", "rules", "logs",
                                        "org", "privacy", "oktaSupport", "meta", "types", "user", "devices",
                                        "policies", "zones", "trustedOrigins", "authorizationServers", "idps",
-                                       "authenticators", "iam", "assignees", "lifecycle"):
+                                       "authenticators", "iam", "assignees", "lifecycle",
+                                       "authenticator-enrollments"):
             out.append("{id}")
         else:
             out.append(p)
@@ -480,6 +481,21 @@ def h_factors(fake, req, uid):
     return Page(json.dumps(fake.org.factors.get(u["id"], [])))
 
 
+def h_enrollments(fake, req, uid):
+    """GET /api/v1/users/{id}/authenticator-enrollments: every enrollment,
+    not paged (spec: listAuthenticatorEnrollments, Identity Engine only,
+    example AuthenticatorEnrollmentResponseListAll); a missing user is 404
+    E0000007 "... (User)" (error_404_user.real.json). An org without the
+    endpoint: config enrollments_unavailable {"status", "code", "summary",
+    "body"}; the sources do not say what a classic org answers, so the
+    tests try 404 without E0000007, 400 and 403."""
+    na = fake.config.get("enrollments_unavailable")
+    if na:
+        raise HttpError(na.get("status", 404), na.get("code"), na.get("summary"), body=na.get("body"))
+    u = user_or_404(fake, uid)
+    return Page(json.dumps(fake.org.enrollments.get(u["id"], [])))
+
+
 def h_user_roles(fake, req, uid):
     if fake.config["roles_forbidden"]:
         raise HttpError(403)
@@ -635,6 +651,7 @@ ROUTES = [
     (r"/api/v1/users/([^/]+)", lambda f, r, uid: Page(f.enc(user_or_404(f, uid)))),
     (r"/api/v1/users/([^/]+)/groups", h_user_groups),
     (r"/api/v1/users/([^/]+)/factors", h_factors),
+    (r"/api/v1/users/([^/]+)/authenticator-enrollments", h_enrollments),
     (r"/api/v1/users/([^/]+)/roles", h_user_roles),
     (r"/api/v1/groups", h_groups),
     (r"/api/v1/groups/rules", h_rules),
