@@ -870,7 +870,8 @@ static int oktaBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     if ((rt->source->flags & S_PUSHDOWN) && pushable(col, c->op)) {
       info->aConstraintUsage[i].argvIndex = ++argv;
       /* Hidden inputs cannot be rechecked: their value is what was passed. */
-      if (col->flags & COL_HIDDEN) info->aConstraintUsage[i].omit = 1;
+      if ((col->flags & COL_HIDDEN) || ((col->flags & COL_MATCH_ANY) && c->op == SQLITE_INDEX_CONSTRAINT_EQ))
+        info->aConstraintUsage[i].omit = 1;
       okta_buf_printf(&s, " %s%s", col->name, op_name(c->op));
     } else if (!(best_arg >= 0 && c->iColumn == rt->arg && c->op == SQLITE_INDEX_CONSTRAINT_EQ)) {
       all_pushed = 0;
@@ -1169,7 +1170,7 @@ static int oktaFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
       if (args_push(cur, v)) rc = SQLITE_NOMEM;
       continue;
     }
-    if ((cd->flags & COL_HIDDEN) && strcmp(op, "=") == 0 && !cur->colval[col]) {
+    if ((cd->flags & (COL_HIDDEN | COL_MATCH_ANY)) && strcmp(op, "=") == 0 && !cur->colval[col]) {
       cur->colval[col] = okta_strdup(v);
       if (!cur->colval[col]) rc = SQLITE_NOMEM;
     }
@@ -1262,6 +1263,10 @@ static int oktaColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i) {
   const okta_column *c = &vt->t->cols[i];
   const col_path *p = &vt->paths[cur->route_idx * vt->t->ncol + i];
   fetch *head = cur->wn ? cur->win[0] : NULL;
+  if ((c->flags & COL_MATCH_ANY) && cur->colval[i]) {
+    sqlite3_result_text(ctx, cur->colval[i], -1, SQLITE_TRANSIENT); /* the element the API matched */
+    return SQLITE_OK;
+  }
   switch (p->where) {
     case W_ITEM:
     case W_PARENT: {

@@ -26,8 +26,13 @@ static const okta_column log_cols[] = {
   TEXT("outcome_result", "outcome.result"),
   TEXT("outcome_reason", "outcome.reason"),
   JSONC("target", "target"),
-  {"target_id", T_TEXT, "target.0.id", .dialect = D_FILTER, .api = "target.id", .ops = OP_EQ,
-   .doc = "id of the first target"},
+  /* Okta matches target.id eq "X" against every element of target[] (the
+  ** System Log query guide's examples; SCIM, RFC 7644 3.4.2.2, which Okta's
+  ** spec cites for arrays): a pushed = keeps every event that has X among its
+  ** targets, and reads back X (COL_MATCH_ANY). */
+  {"target_id", T_TEXT, "target.0.id", .flags = COL_MATCH_ANY, .dialect = D_FILTER, .api = "target.id", .ops = OP_EQ,
+   .doc = "id of the first target; target_id = 'X' matches events with X among any of their targets "
+          "(Okta's filter target.id eq) and reads back X"},
   JSONC("debug_context", "debugContext"),
   JSONC("event", ""),
   {"q", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_RAW, .api = "q", .doc = "keyword search (q=)"},

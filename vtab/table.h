@@ -53,6 +53,11 @@ enum okta_dialect {
 
 /* Column flags. */
 #define COL_HIDDEN 0x01
+/* The API matches a pushed = against every element of an array (the System
+** Log's target.id): the pushed = is not rechecked (SQLite would compare the
+** first element only and drop rows) and the column reads back the value
+** matched; unconstrained, it reads its path (the first element). */
+#define COL_MATCH_ANY 0x02
 
 typedef void (*okta_value_fn)(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 

@@ -524,6 +524,20 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                                  "settings": {}, "_links": {}})
     aws_without_idp_arn(o, app_from, app_user, app_group, active, helpdesk)
     o.enrollments = authenticator_enrollments(o, random.Random(seed + 8), base_url)
+    # events with several targets, as the spec's ListLogs example has
+    # (log_events.json: user.session.start targets an AuthenticatorEnrollment
+    # and an AppInstance): adding a user to a group targets both
+    for k in range(12):
+        u, g = active[(40 + k) % len(active)], extra[k % len(extra)]
+        o.logs.append(event("group.user_membership.add", admin_user,
+                            [{"id": u["id"], "type": "User", "alternateId": u["profile"]["login"],
+                              "displayName": "%s %s" % (u["profile"]["firstName"], u["profile"]["lastName"]),
+                              "detailEntry": None},
+                             {"id": g["id"], "type": "UserGroup", "alternateId": "unknown",
+                              "displayName": g["profile"]["name"], "detailEntry": None}],
+                            when(30, 1), "/api/v1/groups/%s/users/%s" % (g["id"], u["id"]),
+                            "Add user to group membership"))
+    o.logs.sort(key=lambda e: (e["published"], e["uuid"]))
     o.index()
     return o
 
