@@ -208,6 +208,10 @@ def test_authenticator_enrollments_by_user_and_all(db, fake, truth):
     assert sorted(got) == sorted(want)
     assert len(fake.requests("/api/v1/users/")) == len(truth.users)  # one per user, in parallel
     assert "n@C*bU26" not in str(got) and warnings(db) == []
+    # authenticator_id joins the org's authenticators (the fake's are a real org's, recorded)
+    joined = rows(db, "SELECT count(*) FROM okta_user_authenticator_enrollments e JOIN okta_authenticators a "
+                      "ON a.id = e.authenticator_id AND a.key = e.key WHERE e.user_id = ?", uid)
+    assert joined == [(sum(e["key"] != "tac" for e in truth.enrollments[uid]),)]
 
 
 def test_enrollments_of_a_missing_user_are_no_rows(db, fake):

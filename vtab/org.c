@@ -162,7 +162,10 @@ const okta_table okta_authorization_servers_table = {
 static const okta_column idp_cols[] = {
   TEXT("id", "id"), TEXT("name", "name"), TEXT("type", "type"), TEXT("status", "status"),
   TEXT("issuer_mode", "issuerMode"), TEXT("created", "created"), TEXT("last_updated", "lastUpdated"),
-  JSONC("protocol", "protocol"), JSONC("policy", "policy"),
+  /* Real OIDC identity providers carry protocol.credentials.client.client_secret
+  ** (recorded from real orgs: tests/fakeorg/recorded): redacted. */
+  {"protocol", T_JSON, NULL, okta_col_protocol, .doc = "protocol, secret values replaced by \"(redacted)\""},
+  JSONC("policy", "policy"),
 };
 static const okta_source idps = {"/api/v1/idps", K_LIST, 200};
 static const okta_source idp = {"/api/v1/idps/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};

@@ -35,6 +35,7 @@ int okta_secret_key(const char *key);
 void okta_col_aws_account(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_settings(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_protocol(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_device_user_ids(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_support_enabled(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_authenticator_id(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);

@@ -50,9 +50,12 @@ const cJSON *okta_json_path(const cJSON *item, const char *path) {
   return v;
 }
 
-/* 1 when a key names a secret: its value must never reach SQL. Compared
-** without case or underscores; "token" only at the end (accessToken, not
-** token_endpoint_auth_method). */
+/* Non-zero when a key names a secret: its value must never reach SQL.
+** Compared without case or underscores: 1 for a secret word anywhere
+** (everything under the key is secret), 2 for "token" at the end
+** (accessToken, not token_endpoint_auth_method; only a string value is
+** secret: an identity provider's protocol.endpoints.token is an object
+** holding the token endpoint's URL, as recorded from real orgs). */
 int okta_secret_key(const char *k) {
   static const char *const words[] = {"secret", "password", "privatekey", "accesskey", "apikey", "sharedkey",
                                       "passphrase"};
@@ -66,15 +69,16 @@ int okta_secret_key(const char *k) {
   for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
     if (strstr(low, words[i])) return 1;
   }
-  return n >= 5 && strcmp(low + n - 5, "token") == 0;
+  return n >= 5 && strcmp(low + n - 5, "token") == 0 ? 2 : 0;
 }
 
 /* Replaces string values under secret-named keys (recursively) in a copy.
 ** Flags such as revealPassword: true are not secrets and stay. */
 static void redact(cJSON *v, int inside_secret) {
   for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
-    int secret = inside_secret || (c->string && okta_secret_key(c->string));
-    if (cJSON_IsString(c) && secret) {
+    int kind = c->string ? okta_secret_key(c->string) : 0;
+    int secret = inside_secret || kind == 1;
+    if (cJSON_IsString(c) && (secret || kind == 2)) {
       char *copy = c->valuestring;
       c->valuestring = NULL;
       cJSON_free(copy);
@@ -113,6 +117,12 @@ void okta_value_redacted(sqlite3_context *ctx, const cJSON *v) {
 void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
   (void)parent;
   okta_value_redacted(ctx, cJSON_GetObjectItemCaseSensitive(item, "credentials"));
+}
+
+/* protocol of an identity provider, secrets redacted (OIDC client secrets). */
+void okta_col_protocol(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
+  (void)parent;
+  okta_value_redacted(ctx, cJSON_GetObjectItemCaseSensitive(item, "protocol"));
 }
 
 /* settings of an app, secrets redacted (AWS apps carry access keys). */

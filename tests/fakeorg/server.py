@@ -9,6 +9,9 @@ otherwise), X-Rate-Limit-* headers on every response with per-endpoint
 budgets, 429 with Date and Reset, Okta error bodies, X-Okta-Request-Id, and
 gzip. Every request is logged so tests can assert the calls a query made.
 
+With --replay FILE it answers with real recorded exchanges instead
+(replay.py; control setting replay_host picks the recorded org).
+
 Control API (no auth), used by the tests:
     GET  /__fake/requests           the request log
     POST /__fake/reset              clear log, faults, config (keeps the org)
@@ -39,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expr  # noqa: E402
 import fixture  # noqa: E402
 import oauth  # noqa: E402
+import replay  # noqa: E402
 
 DEFAULT_TOKEN = "00fake-okta-token-0123456789abcdefghijkl"
 
@@ -118,6 +122,7 @@ class Fake:
         self.lock = threading.Lock()
         self.n_users, self.seed = n_users, seed
         self.org = fixture.build_org(n_users, seed)
+        self.replay = None  # replay.Replay: answer with real recorded exchanges (--replay)
         self.reset()
 
     def reset(self):
@@ -698,7 +703,19 @@ ROUTES = [
 COMPILED = [(re.compile("^" + p + "$"), h) for p, h in ROUTES]
 
 
+def replayed(fake, req):
+    """The recorded answer of the org replay_host (default: the first) to req."""
+    host = fake.config.get("replay_host") or fake.replay.hosts()[0]
+    ans = fake.replay.answer(req, host, admin_base)
+    if ans is None:
+        not_found("not recorded", req.path)
+    status, body, headers = ans
+    return Page(body, status, headers)
+
+
 def route(fake, req):
+    if fake.replay is not None:
+        return replayed(fake, req)
     # Match on the raw path: segments are decoded one by one afterwards.
     for rx, h in COMPILED:
         m = rx.match(req.raw_path)
@@ -1040,9 +1057,11 @@ class Server(ThreadingHTTPServer):
         pass  # a client that drops the connection (or fails TLS) is not our problem
 
 
-def make_server(port=0, users=2000, seed=7, host="127.0.0.1", tls_cert=None, tls_key=None):
+def make_server(port=0, users=2000, seed=7, host="127.0.0.1", tls_cert=None, tls_key=None, replay_file=None):
     srv = Server((host, port), Handler)
     srv.fake = Fake(users, seed)
+    if replay_file:
+        srv.fake.replay = replay.Replay(replay_file)
     if tls_cert:
         import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -1061,8 +1080,11 @@ def main():
     ap.add_argument("--port-file", help="write the chosen port here once listening")
     ap.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
     ap.add_argument("--tls-key", help="and this key")
+    ap.add_argument("--replay", help="answer with these recorded real exchanges (replay.py), e.g. "
+                                     "tests/fakeorg/recorded/recorded.jsonl")
     args = ap.parse_args()
-    srv = make_server(args.port, args.users, args.seed, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    srv = make_server(args.port, args.users, args.seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                      replay_file=args.replay)
     srv.fake.config["latency_ms"] = args.latency_ms
     port = srv.server_address[1]
     if args.port_file:
