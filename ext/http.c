@@ -1009,7 +1009,12 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
     c->conc_eff += 1.0 / c->conc_eff;
     if (c->conc_eff > c->conc_limit) c->conc_eff = c->conc_limit;
   }
-  if (r->next_url && !okta_same_origin(c->cfg->org_url, r->next_url)) {
+  char *pinned = r->next_url ? okta_link_pin(c->cfg->org_url, r->next_url) : NULL;
+  if (pinned) {
+    free(r->next_url);
+    r->next_url = pinned;
+  }
+  if (r->next_url && !pinned) {
     okta_buf b = {0};
     char *shown = okta_url_display(r->next_url);
     okta_buf_printf(&b, "the next-page link points to another origin (%.200s); it was not followed "

@@ -6,6 +6,12 @@
 ** rel="next", exactly as given, and only when it stays on the configured
 ** origin: the token must never travel anywhere else. URLs are taken apart
 ** with libcurl's own parser so that what we check is what curl connects to.
+**
+** One exception: Okta's IAM endpoints (/api/v1/iam/...) answer with links on
+** the org's admin host (https://acme-admin.okta.com for https://acme.okta.com,
+** as recorded from real orgs). Such a link is followed by putting its path
+** and query back on the configured origin, so the token still goes nowhere
+** else (okta_link_pin).
 */
 #include "okta.h"
 
@@ -132,6 +138,66 @@ int okta_same_origin(const char *origin_url, const char *url) {
   curl_free(s2);
   curl_free(h2);
   return same;
+}
+
+/* 1 for a dotted IPv4 address or a bracketed IPv6 one (no admin host). */
+static int is_ip_literal(const char *host) {
+  if (host[0] == '[') return 1;
+  for (const char *c = host; *c; c++) {
+    if (*c != '.' && !isdigit((unsigned char)*c)) return 0;
+  }
+  return 1;
+}
+
+/* 1 when host is the admin host of org_host: the org host's first DNS
+** label with "-admin" appended, the other labels unchanged
+** (acme.okta.com -> acme-admin.okta.com, acme.oktapreview.com ->
+** acme-admin.oktapreview.com, localhost -> localhost-admin). Both are
+** lower case. IP addresses have no admin host. */
+static int is_admin_host(const char *org_host, const char *host) {
+  if (is_ip_literal(org_host)) return 0;
+  size_t label = strcspn(org_host, ".");
+  if (label == 0) return 0;
+  return strncmp(host, org_host, label) == 0 && strncmp(host + label, "-admin", 6) == 0 &&
+         strcmp(host + label + 6, org_host + label) == 0;
+}
+
+/* Where the path of an absolute URL starts: after "scheme://authority". */
+static const char *url_path_start(const char *url) {
+  const char *p = strstr(url, "://");
+  if (!p) return NULL;
+  p += 3;
+  return p + strcspn(p, "/?#");
+}
+
+/* The URL to request for a next link: a copy of url when it is on the
+** org's origin, the same path and query on the org's origin when it is on
+** the org's admin host (same scheme and port), NULL otherwise. */
+char *okta_link_pin(const char *org_url, const char *url) {
+  if (okta_same_origin(org_url, url)) return okta_strdup(url);
+  char *s1, *h1, *s2, *h2;
+  long p1, p2;
+  if (url_origin(org_url, &s1, &h1, &p1)) return NULL;
+  if (url_origin(url, &s2, &h2, &p2)) {
+    curl_free(s1);
+    curl_free(h1);
+    return NULL;
+  }
+  int admin = strcmp(s1, s2) == 0 && p1 == p2 && is_admin_host(h1, h2);
+  curl_free(s1);
+  curl_free(h1);
+  curl_free(s2);
+  curl_free(h2);
+  const char *rest = admin ? url_path_start(url) : NULL;
+  if (!rest) return NULL;
+  /* org_url is an origin ("scheme://host[:port]"): drop a trailing slash. */
+  size_t n = strlen(org_url);
+  while (n > 0 && org_url[n - 1] == '/') n--;
+  okta_buf b = {0};
+  okta_buf_append(&b, org_url, n);
+  if (*rest != '/') okta_buf_puts(&b, "/");
+  okta_buf_puts(&b, rest);
+  return okta_buf_take(&b);
 }
 
 /* 1 for "localhost", [::1], and 127.0.0.0/8 written as four decimal

@@ -7,6 +7,7 @@
 **   buf.c     growable byte buffers and URL encoding
 **   link.c    Link header parsing and origin pinning (no SQLite, no I/O)
 **   filter.c  Okta filter/search expression building with escaping
+**   unicode.c Unicode lowercasing (okta_lower)
 **   timeutil.c ISO 8601 parsing and formatting
 **   config.c  settings from the environment, okta.yaml and okta_config()
 **   http.c    the libcurl-multi client: retries, rate limits, cache, stats
@@ -64,6 +65,13 @@ char *okta_link_next(const char *header_value);
 ** carries no user info; 0 otherwise. */
 int okta_same_origin(const char *origin_url, const char *url);
 
+/* The URL to request for a next-page link: a copy of url when it is on
+** org_url's origin; the same path and query on that origin when url is on
+** the org's admin host (acme-admin.okta.com for acme.okta.com, same scheme
+** and port: Okta's /api/v1/iam responses link there); NULL (never follow
+** it) for any other origin. Caller frees. */
+char *okta_link_pin(const char *org_url, const char *url);
+
 /* Normalises an org URL to "scheme://host[:port]". Returns NULL and an
 ** explanation in *why (static text) when the URL is not acceptable:
 ** https is required except for a literal loopback address (127.0.0.0/8
@@ -75,6 +83,14 @@ int okta_is_loopback_host(const char *host);
 /* A copy of url fit to print: any user info ("user:password@") in its
 ** authority is replaced by "***@". */
 char *okta_url_display(const char *url);
+
+/* ------------------------------------------------------------ unicode.c */
+
+/* Lowercases n bytes of UTF-8 with Unicode's default full lowercase mapping
+** (as JavaScript's toLowerCase(): final sigma, U+0130 -> i + U+0307);
+** invalid bytes are kept. Returns a malloc'd NUL-terminated string of
+** *out_n bytes, or NULL when out of memory. */
+char *okta_utf8_lower(const char *s, size_t n, size_t *out_n);
 
 /* ------------------------------------------------------------- filter.c */
 

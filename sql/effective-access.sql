@@ -18,9 +18,9 @@ DROP TABLE IF EXISTS temp.ea_access;
 CREATE TEMP TABLE ea_users AS
   SELECT id, login, status,
          CASE WHEN email IS NOT NULL AND coalesce(lower(user_type), '') NOT IN ('generic', 'service', 'bot')
-              THEN lower(email) END AS person
+              THEN okta_lower(email) END AS person
     FROM okta_users;
-CREATE TEMP TABLE ea_apps AS SELECT id, label, status, aws_account_id FROM okta_applications;
+CREATE TEMP TABLE ea_apps AS SELECT id, name, label, status, aws_account_id FROM okta_applications;
 CREATE TEMP TABLE ea_assign AS SELECT app_id, user_id, scope, status, profile FROM okta_app_users;
 
 -- Groups assigned to apps, their members, and the active rules that fill them.
@@ -52,12 +52,12 @@ CREATE TEMP TABLE ea_access AS
   ),
   roles AS (
     SELECT s.app_id, s.user_id,
-           CASE WHEN j.value LIKE 'arn:aws:iam::%' THEN j.value
-                ELSE 'arn:aws:iam::' || a.aws_account_id || ':role/' || j.value END AS aws_role
+           okta_aws_role_arn(j.value, a.aws_account_id) AS aws_role
       FROM ea_assign s JOIN ea_apps a ON a.id = s.app_id,
            json_each(CASE WHEN json_type(s.profile, '$.samlRoles') = 'array' THEN s.profile->'samlRoles'
                           ELSE json_array(s.profile->>'role') END) j
-     WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> ''
+     WHERE (a.name = 'amazon_aws' OR a.aws_account_id IS NOT NULL)
+       AND okta_aws_role_arn(j.value, a.aws_account_id) IS NOT NULL
   )
   SELECT coalesce(u.person, '(not a person)') AS person, u.login, u.status AS user_status,
          a.label AS application, s.status AS assignment_status, r.aws_role, p.path,

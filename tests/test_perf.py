@@ -91,7 +91,7 @@ def test_passes_start_together(db, fake, truth):
     fake.config(latency_ms=30)
     rows(db, "SELECT id FROM okta_policies")
     reqs = fake.requests()
-    assert len(reqs) == 8 and max_overlap(reqs) >= 4
+    assert len(reqs) == 12 and max_overlap(reqs) >= 4  # one per PolicyType of the spec
 
 
 def test_rate_limit_budget_slows_down_before_429(fake, truth):

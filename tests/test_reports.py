@@ -64,15 +64,20 @@ def test_effective_access(fake, truth):
 
 
 def test_mfa_coverage(fake, truth):
+    # the fake org has authenticator enrollments (an Identity Engine org): the report uses them
     totals, by_type, missing = run_report(fake, "mfa-coverage")[:3]
     active = [u for u in truth.users if u["status"] == "ACTIVE"]
-    without = [u for u in active if not any(f["status"] == "ACTIVE" for f in truth.factors.get(u["id"], []))]
+
+    def methods(u):
+        return [e for e in truth.enrollments.get(u["id"], []) if e["key"] != "okta_password" and e["status"] == "ACTIVE"]
+    without = [u for u in active if not methods(u)]
+    assert totals[0]["source"] == "authenticator enrollments"
     assert totals[0]["active_users"] == len(active)
     assert totals[0]["without_mfa"] == len(without)
     assert sorted(r["login"] for r in missing) == sorted(u["profile"]["login"] for u in without)
-    push = next(r for r in by_type if r["factor_type"] == "push")
-    assert push["active_users_with_it"] == sum(
-        1 for u in active if any(f["factorType"] == "push" and f["status"] == "ACTIVE" for f in truth.factors.get(u["id"], [])))
+    ov = next(r for r in by_type if r["method"] == "okta_verify")
+    assert ov["kind"] == "app"
+    assert ov["active_users_with_it"] == sum(1 for u in active if any(e["key"] == "okta_verify" for e in methods(u)))
 
 
 def test_admins(fake, truth):

@@ -10,7 +10,8 @@ import pytest
 from conftest import connect, fresh, plan, rows
 
 TABLES = ["okta_users", "okta_groups", "okta_group_members", "okta_group_roles", "okta_group_rules",
-          "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_factors", "okta_user_roles",
+          "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_factors",
+          "okta_user_authenticator_enrollments", "okta_user_roles",
           "okta_system_log", "okta_org", "okta_user_types", "okta_devices", "okta_policies",
           "okta_network_zones", "okta_trusted_origins", "okta_authorization_servers",
           "okta_identity_providers", "okta_authenticators", "okta_policy_rules", "okta_policy_mappings",
@@ -124,7 +125,7 @@ def test_applications(db, fake, truth):
     got = {r[0]: r[1:] for r in rows(db, "SELECT id, name, label, status, sign_on_mode, aws_account_id FROM okta_applications")}
     assert set(got) == {a["id"] for a in truth.apps}
     aws = {a["id"]: a["settings"]["app"]["identityProviderArn"].split(":")[4]
-           for a in truth.apps if a["name"] == "amazon_aws"}
+           for a in truth.apps if a["name"] == "amazon_aws" and a["settings"]["app"]["identityProviderArn"]}
     for a in truth.apps:
         assert got[a["id"]][:4] == (a["name"], a["label"], a["status"], a["signOnMode"])
         assert got[a["id"]][4] == aws.get(a["id"])
@@ -352,7 +353,7 @@ def test_policies_every_type_and_pushdown(db, fake, truth):
     want = sorted((p["id"], t) for t, pl in truth.policies.items() for p in pl)
     assert sorted(rows(db, "SELECT id, type FROM okta_policies")) == want
     types = [r["query"]["type"] for r in fake.requests()]
-    assert len(types) == len(set(types)) == 8
+    assert len(types) == len(set(types)) == 12  # every PolicyType of the spec
     fresh(db, fake)
     got = rows(db, "SELECT id FROM okta_policies WHERE type = 'PASSWORD'")
     assert sorted(r[0] for r in got) == sorted(p["id"] for p in truth.policies["PASSWORD"])

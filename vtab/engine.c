@@ -478,12 +478,20 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
     int missing = st == 404 && ((s->flags & S_404_MISSING) ||
                                 ((s->flags & S_404_EMPTY) && has_error_code(r, "E0000007")));
     if (!r->error || st) {
-      if (missing || (st == 400 && (s->flags & S_400_WARN)) || (st == 403 && (s->flags & S_403_WARN))) {
-        if (st != 404) {
+      /* A 404 of a source the org may lack (S_404_WARN, and not Okta's
+      ** "resource not found" for a missing key): no rows and a warning. */
+      int lacks_404 = st == 404 && (s->flags & S_404_WARN) && !has_error_code(r, "E0000007");
+      missing |= st == 404 && (s->flags & S_404_WARN) && !lacks_404;
+      if (missing || lacks_404 || (st == 400 && (s->flags & S_400_WARN)) || (st == 403 && (s->flags & S_403_WARN))) {
+        if (!missing) {
           char *m = okta_request_error(r);
-          okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s", s->warn ? s->warn : "", s->warn ? ": " : "",
-                        m ? m : "");
+          /* The pass (e.g. type=X of a listing per type) says what was skipped. */
+          const char *pass = fetch_passes(cur, f) > 1 ? s->passes[f->pass] : "";
+          okta_ctx_warn(vt->ctx, vt->t->name, "%s%s%s%s%s%s", s->warn ? s->warn : "", *pass ? " (" : "", pass,
+                        *pass ? ")" : "", s->warn || *pass ? ": " : "", m ? m : "");
           free(m);
+          /* A source the org lacks answers the same for every key: stop the fan-out. */
+          if (f->is_main && cur->route->parent) cur->keys_done = 1;
         } else {
           f->not_found = 1;
         }
@@ -524,7 +532,8 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "_links"), "next"), "href");
     if (cJSON_IsString(href) && href->valuestring[0]) {
       const okta_config *cfg = okta_client_config(cur->cli);
-      if (!okta_same_origin(cfg->org_url, href->valuestring)) {
+      next = okta_link_pin(cfg->org_url, href->valuestring);
+      if (!next) {
         okta_buf b = {0};
         okta_buf_printf(&b, "GET %s: the next-page link points to another origin (%.200s); it was not "
                             "followed because the token may only go to %s", s->path, href->valuestring, cfg->org_url);
@@ -533,7 +542,6 @@ static int fetch_take_page(okta_cursor *cur, fetch *f, char **err) {
         okta_request_free(cur->cli, r);
         return -1;
       }
-      next = okta_strdup(href->valuestring);
     }
     page = cJSON_DetachItemViaPointer(j, value);
     cJSON_Delete(j);

@@ -38,6 +38,8 @@ typedef struct graph_arm {
   const char *consts[MAX_COLS]; /* value of each constant column, by column index */
   const char *sql;              /* SELECT of the dynamic columns, named as the table's */
   int optional;                 /* a 403 skips the arm with a warning */
+  int skip_null;                /* a row whose to_key is NULL is no edge: its properties
+                                   column holds the warning to record instead */
 } graph_arm;
 
 typedef struct graph_table {
@@ -65,6 +67,10 @@ static const char *const entity_cols[] = {"type", "class", "key", "name", "prope
 ** assignment without one, by label). */
 #define ROLE_KEY(r) \
   "CASE WHEN " r ".type = 'CUSTOM' THEN coalesce(" r ".role_id, 'CUSTOM:' || " r ".label) ELSE " r ".type END"
+/* A person is keyed by the email lowercased with Unicode's rules, as
+** JupiterOne does (toLowerCase(): ZOË@x -> zoë@x; SQLite's lower() folds
+** ASCII only). */
+#define PERSON_KEY(u) "okta_lower(" u ".email)"
 #define IS_PERSON(u) \
   u ".email IS NOT NULL AND coalesce(lower(" u ".user_type), '') NOT IN ('generic', 'service', 'bot')"
 
@@ -81,7 +87,7 @@ static const graph_arm entity_arms[] = {
          "json_object('function', json_array('MFA'), 'category', json_array('security'))"),
   ENTITY("okta_user", "User", 0,
          "SELECT u.id AS key, trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, '')) AS name, "
-         "json_object('login', u.login, 'email', lower(u.email), 'status', u.status, 'active', " ACTIVE("u.status")
+         "json_object('login', u.login, 'email', " PERSON_KEY("u") ", 'status', u.status, 'active', " ACTIVE("u.status")
          ", 'userType', u.user_type, 'firstName', u.first_name, 'lastName', u.last_name, 'created', u.created, "
          "'activated', u.activated, 'statusChanged', u.status_changed, 'lastLogin', u.last_login, "
          "'lastUpdated', u.last_updated, 'passwordChanged', u.password_changed, 'typeId', u.type_id) AS properties "
@@ -110,10 +116,10 @@ static const graph_arm entity_arms[] = {
          ", 'type', r.type, 'expression', r.expression, 'groupIds', json(r.group_ids), 'created', r.created, "
          "'lastUpdated', r.last_updated) AS properties FROM okta_group_rules r"),
   ENTITY("person", "Person", 0,
-         "SELECT lower(u.email) AS key, min(trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, ''))) "
-         "AS name, json_object('email', lower(u.email), 'firstName', min(u.first_name), 'lastName', "
+         "SELECT " PERSON_KEY("u") " AS key, min(trim(coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, ''))) "
+         "AS name, json_object('email', " PERSON_KEY("u") ", 'firstName', min(u.first_name), 'lastName', "
          "min(u.last_name), 'userIds', json_group_array(u.id)) AS properties FROM okta_users u "
-         "WHERE " IS_PERSON("u") " GROUP BY lower(u.email)"),
+         "WHERE " IS_PERSON("u") " GROUP BY " PERSON_KEY("u")),
   /* JupiterOne's okta_device (graph-okta src/converters/device.ts): keyed by the device id. */
   ENTITY("okta_device", "Device", 1,
          "SELECT d.id AS key, coalesce(d.resource_display_name, d.display_name) AS name, json_object('status', "
@@ -145,9 +151,18 @@ static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_typ
 ** CROSS JOIN keeps the fan-out table outside (SQLite would otherwise drive
 ** it once per group, one round trip each). */
 #define GROUP_TYPES "WITH g AS MATERIALIZED (SELECT id, type FROM okta_groups) "
-#define AWS_ROLE_ARN(profile)                                                                  \
-  "CASE WHEN j.value LIKE 'arn:aws:iam::%' THEN j.value "                                      \
-  "ELSE 'arn:aws:iam::' || a.aws_account_id || ':role/' || j.value END"
+/* AWS apps (a) and the role values (j) of an assignment: each value is an
+** edge to its IAM role ARN (okta_aws_role_arn: a role ARN as it is, a role
+** name with the app's account); a value that gives no ARN is no edge but
+** a warning naming the app (skip_null). */
+#define AWS_APP "(a.name = 'amazon_aws' OR a.aws_account_id IS NOT NULL)"
+#define AWS_ROLE_ARN "okta_aws_role_arn(j.value, a.aws_account_id)"
+#define AWS_EDGE_PROPS(props)                                                                                \
+  "CASE WHEN " AWS_ROLE_ARN " IS NOT NULL THEN " props " ELSE printf('AWS app \"%s\" (%s): role \"%s\" "      \
+  "gives no IAM role ARN (%s): it is not an aws_iam_role edge', a.label, a.id, j.value, "                   \
+  "CASE WHEN a.aws_account_id IS NULL THEN 'not a role ARN, and the app has no AWS account: "               \
+  "settings.app.identityProviderArn is empty' ELSE 'neither a role ARN nor a role name' END) END"
+#define AWS_EDGE(from, type, sql) {{from, NULL, "ASSIGNED", "aws_iam_role", NULL, type}, sql, 0, 1}
 #define SAML_ROLES(profile)                                                                    \
   "json_each(CASE WHEN json_type(" profile ", '$.samlRoles') = 'array' THEN " profile          \
   "->'samlRoles' ELSE json_array(" profile "->>'role') END) j"
@@ -169,11 +184,11 @@ static const char *const rel_cols[] = {"from_type", "from_key", "class", "to_typ
        "'status', r.status, 'resourceSet', r.resource_set) AS properties "                            \
        "FROM okta_group_roles r CROSS JOIN g ON g.id = r.group_id WHERE " kind)
 #define GROUP_AWS_ROLE(from, type, kind)                                                              \
-  EDGE(from, "ASSIGNED", "aws_iam_role", type, 0,                                                    \
-       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN("ag.profile") " AS to_key, "       \
-       "json_object('appId', a.id, 'app', a.label) AS properties "                                  \
+  AWS_EDGE(from, type,                                                                               \
+       GROUP_TYPES "SELECT ag.group_id AS from_key, " AWS_ROLE_ARN " AS to_key, "                     \
+       AWS_EDGE_PROPS("json_object('appId', a.id, 'app', a.label)") " AS properties "               \
        "FROM okta_applications a JOIN okta_app_groups ag ON ag.app_id = a.id CROSS JOIN g ON g.id = ag.group_id, " \
-       SAML_ROLES("ag.profile") " WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> '' " \
+       SAML_ROLES("ag.profile") " WHERE " AWS_APP " AND j.value IS NOT NULL AND j.value <> '' "     \
        "AND " kind)
 
 static const graph_arm rel_arms[] = {
@@ -219,11 +234,11 @@ static const graph_arm rel_arms[] = {
        "WHERE r.assignment_type = 'USER'"),
   GROUP_ROLE("okta_user_group", "okta_user_group_assigned_role", "g.type <> 'APP_GROUP'"),
   GROUP_ROLE("okta_app_user_group", "okta_app_user_group_assigned_role", "g.type = 'APP_GROUP'"),
-  EDGE("okta_user", "ASSIGNED", "aws_iam_role", "okta_user_assigned_aws_iam_role", 0,
-       "SELECT au.user_id AS from_key, " AWS_ROLE_ARN("au.profile") " AS to_key, "
-       "json_object('appId', a.id, 'app', a.label, 'scope', au.scope) AS properties "
+  AWS_EDGE("okta_user", "okta_user_assigned_aws_iam_role",
+       "SELECT au.user_id AS from_key, " AWS_ROLE_ARN " AS to_key, "
+       AWS_EDGE_PROPS("json_object('appId', a.id, 'app', a.label, 'scope', au.scope)") " AS properties "
        "FROM okta_applications a JOIN okta_app_users au ON au.app_id = a.id, " SAML_ROLES("au.profile")
-       " WHERE a.aws_account_id IS NOT NULL AND j.value IS NOT NULL AND j.value <> ''"),
+       " WHERE " AWS_APP " AND j.value IS NOT NULL AND j.value <> ''"),
   GROUP_AWS_ROLE("okta_user_group", "okta_user_group_assigned_aws_iam_role", "g.type <> 'APP_GROUP'"),
   GROUP_AWS_ROLE("okta_app_user_group", "okta_app_user_group_assigned_aws_iam_role", "g.type = 'APP_GROUP'"),
   /* The admin console records a creation as an update of ".../_new_". */
@@ -237,7 +252,7 @@ static const graph_arm rel_arms[] = {
        "AND EXISTS (SELECT 1 FROM okta_users u WHERE u.id = l.actor_id) "
        "AND EXISTS (SELECT 1 FROM okta_applications a WHERE a.id = l.target_id)"),
   EDGE("okta_user", "IS", "person", "okta_user_is_person", 0,
-       "SELECT u.id AS from_key, lower(u.email) AS to_key, NULL AS properties FROM okta_users u WHERE " IS_PERSON("u")),
+       "SELECT u.id AS from_key, " PERSON_KEY("u") " AS to_key, NULL AS properties FROM okta_users u WHERE " IS_PERSON("u")),
   EDGE("okta_account", "HAS", "okta_device", "okta_account_has_device", 1,
        "SELECT :org AS from_key, d.id AS to_key, NULL AS properties FROM okta_devices d"),
   /* A device's users are in its _embedded.users (graph-okta src/steps/devices.ts). */
@@ -453,10 +468,31 @@ static int arm_stmt(graph_cursor *cur, int arm, sqlite3_stmt **out) {
   return SQLITE_OK;
 }
 
+/* Index in an arm's statement of table column i (constants are not selected). */
+static int stmt_col(const graph_table *t, int i) {
+  int k = 0;
+  for (int c = 0; c < i; c++) {
+    if (!(t->consts & (1u << c))) k++;
+  }
+
 static int arm_done(graph_cursor *cur, int rc);
 
+/* 1 when the current row of a skip_null arm is no edge (its to_key is
+** NULL): it is skipped, and its properties say why in a warning. */
+static int arm_row_skipped(graph_cursor *cur) {
+  graph_vtab *vt = (graph_vtab *)cur->base.pVtab;
+  const graph_table *t = vt->t;
+  if (!t->arms[cur->arm].skip_null || sqlite3_column_type(cur->cur, stmt_col(t, R_TO_KEY)) != SQLITE_NULL) return 0;
+  const char *w = (const char *)sqlite3_column_text(cur->cur, stmt_col(t, R_PROPERTIES));
+  okta_ctx_warn(vt->ctx, t->name, "%s", w ? w : "an edge without a target was skipped");
+  return 1;
+}
+
+  return k;
+}
+
 /* Steps to the next row, moving through the arms; skips optional arms the
-** token may not read. */
+** token may not read, and rows of skip_null arms that are no edge. */
 static int graph_step(graph_cursor *cur) {
   graph_vtab *vt = (graph_vtab *)cur->base.pVtab;
   const graph_table *t = vt->t;
@@ -471,6 +507,7 @@ static int graph_step(graph_cursor *cur) {
       if (rc != SQLITE_OK) return rc;
     }
     int rc = sqlite3_step(cur->cur);
+    if (rc == SQLITE_ROW && arm_row_skipped(cur)) continue;
     if (rc == SQLITE_ROW) return SQLITE_OK;
     rc = arm_done(cur, rc);
     if (rc != SQLITE_OK) return rc;
@@ -520,6 +557,7 @@ static int store_build(graph_cursor *cur) {
     rc = arm_stmt(cur, cur->arm, &cur->cur);
     int step = SQLITE_ROW;
     while (rc == SQLITE_OK && (step = sqlite3_step(cur->cur)) == SQLITE_ROW) {
+      if (arm_row_skipped(cur)) continue;
       for (int k = 0; k < ndyn; k++) vals[k] = sqlite3_column_value(cur->cur, k);
       rc = okta_rowstore_add(rs, vals, cur->arm);
     }
@@ -650,10 +688,7 @@ static sqlite3_value *graph_value(graph_cursor *cur, int i, const char **konst) 
     *konst = t->arms[arm].consts[i];
     return NULL;
   }
-  int k = 0;
-  for (int c = 0; c < i; c++) {
-    if (!(t->consts & (1u << c))) k++;
-  }
+  int k = stmt_col(t, i);
   return cur->serve_col != -1 ? okta_rowstore_value(cur->store, cur->srow, k) : sqlite3_column_value(cur->cur, k);
 }
 

@@ -26,11 +26,18 @@ static const okta_column log_cols[] = {
   TEXT("outcome_result", "outcome.result"),
   TEXT("outcome_reason", "outcome.reason"),
   JSONC("target", "target"),
+  /* Okta matches target.id eq "X" against every element of target[] (the
+  ** System Log query guide's examples; SCIM, RFC 7644 3.4.2.2, which Okta's
+  ** spec cites for arrays): for target_id (the first target) that is a
+  ** superset SQLite narrows down; any_target_id asks for every event with X
+  ** among its targets, an input that reads back as given. */
   {"target_id", T_TEXT, "target.0.id", .dialect = D_FILTER, .api = "target.id", .ops = OP_EQ,
    .doc = "id of the first target"},
   JSONC("debug_context", "debugContext"),
   JSONC("event", ""),
   {"q", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_RAW, .api = "q", .doc = "keyword search (q=)"},
+  {"any_target_id", T_TEXT, NULL, .flags = COL_HIDDEN, .dialect = D_FILTER, .api = "target.id", .ops = OP_EQ,
+   .doc = "events with this id among any of their targets (filter=target.id eq ...)"},
 };
 
 /* Without a usable lower bound on published, since= is the start of Okta's

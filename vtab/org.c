@@ -119,11 +119,16 @@ static const okta_column policy_cols[] = {
   TEXT("last_updated", "lastUpdated"), JSONC("conditions", "conditions"), JSONC("settings", "settings"),
 };
 /* type is required by the API: without a type constraint, one pass per
-** type (a type the org does not have is skipped with a warning). */
+** PolicyType of Okta's OpenAPI spec (v2026.06.3, components.schemas.PolicyType).
+** A type the org does not have (Identity Engine types on a classic org, an
+** Early Access type not enabled) answers 400 E0000002 "Invalid policy type
+** specified" (okta/terraform-provider-okta issues #64 and #1202): that
+** pass is skipped with a warning naming the type. */
 const okta_source okta_policies_all = {
   "/api/v1/policies", K_LIST, 0, NULL,
   PARAMS("type=OKTA_SIGN_ON", "type=PASSWORD", "type=MFA_ENROLL", "type=ACCESS_POLICY", "type=IDP_DISCOVERY",
-         "type=PROFILE_ENROLLMENT", "type=POST_AUTH_SESSION", "type=ENTITY_RISK"),
+         "type=PROFILE_ENROLLMENT", "type=POST_AUTH_SESSION", "type=ENTITY_RISK", "type=DEVICE_SIGNAL_COLLECTION",
+         "type=SESSION_VIOLATION_DETECTION", "type=CLIENT_UPDATE", "type=IDENTITY_CLAIM_SOURCING"),
   S_PUSHDOWN | S_400_WARN, "policy type not available in this org (skipped)"};
 static const okta_source policy = {"/api/v1/policies/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};
 SIMPLE_ROUTES(policy_routes, okta_policies_all, policy);
@@ -187,7 +192,10 @@ const okta_table okta_authorization_servers_table = {
 static const okta_column idp_cols[] = {
   TEXT("id", "id"), TEXT("name", "name"), TEXT("type", "type"), TEXT("status", "status"),
   TEXT("issuer_mode", "issuerMode"), TEXT("created", "created"), TEXT("last_updated", "lastUpdated"),
-  JSONC("protocol", "protocol"), JSONC("policy", "policy"),
+  /* Real OIDC identity providers carry protocol.credentials.client.client_secret
+  ** (recorded from real orgs: tests/fakeorg/recorded): redacted. */
+  {"protocol", T_JSON, NULL, okta_col_protocol, .doc = "protocol, secret values replaced by \"(redacted)\""},
+  JSONC("policy", "policy"),
 };
 static const okta_source idps = {"/api/v1/idps", K_LIST, 200};
 static const okta_source idp = {"/api/v1/idps/{key}", K_OBJECT, 0, .flags = S_404_EMPTY};

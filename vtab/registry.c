@@ -13,6 +13,7 @@ const okta_table *const okta_table_list[] = {
   &okta_app_users_table,
   &okta_app_groups_table,
   &okta_user_factors_table,
+  &okta_user_authenticator_enrollments_table,
   &okta_user_roles_table,
   &okta_system_log_table,
   &okta_org_table,

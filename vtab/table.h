@@ -109,6 +109,9 @@ enum okta_source_kind {
 #define S_SHRINK 0x40       /* a page that keeps failing with 5xx is asked again
                             ** with half the limit, then without expand= */
 #define S_404_MISSING 0x80  /* any 404: the endpoint is missing (use the route's fallback) */
+#define S_404_WARN 0x100    /* 404 without errorCode E0000007 (the endpoint itself is missing:
+                            ** the org lacks the feature): no rows and a warning; with
+                            ** E0000007 (a missing parent) no rows, as S_404_EMPTY */
 
 typedef struct okta_source {
   const char *path;              /* e.g. /api/v1/users/{key}/factors */

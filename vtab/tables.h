@@ -52,13 +52,18 @@ int okta_secret_key(const char *key);
 void okta_col_aws_account(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_settings(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_protocol(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_device_user_ids(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 void okta_col_support_enabled(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_authenticator_id(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
+void okta_col_enrollment_profile(sqlite3_context *ctx, const cJSON *item, const cJSON *parent);
 char *okta_aws_account_of(const cJSON *app); /* malloc'd, NULL if not an AWS app */
+char *okta_aws_role_arn(const char *value, const char *account); /* malloc'd, NULL if none */
 
 extern const okta_table okta_users_table, okta_groups_table, okta_group_members_table,
     okta_group_roles_table, okta_group_rules_table, okta_applications_table, okta_app_users_table,
-    okta_app_groups_table, okta_user_factors_table, okta_user_roles_table, okta_system_log_table,
+    okta_app_groups_table, okta_user_factors_table, okta_user_authenticator_enrollments_table,
+    okta_user_roles_table, okta_system_log_table,
     okta_org_table, okta_user_types_table, okta_devices_table, okta_policies_table,
     okta_network_zones_table, okta_trusted_origins_table, okta_authorization_servers_table,
     okta_identity_providers_table, okta_authenticators_table;

@@ -203,6 +203,12 @@ void okta_col_credentials(sqlite3_context *ctx, const cJSON *item, const cJSON *
   okta_value_redacted(ctx, cJSON_GetObjectItemCaseSensitive(item, "credentials"));
 }
 
+/* protocol of an identity provider, secrets redacted (OIDC client secrets). */
+void okta_col_protocol(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
+  (void)parent;
+  okta_value_redacted(ctx, cJSON_GetObjectItemCaseSensitive(item, "protocol"));
+}
+
 /* settings of an app, secrets redacted (AWS apps carry access keys). */
 void okta_col_settings(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
   (void)parent;
@@ -235,6 +241,76 @@ char *okta_aws_account_of(const cJSON *app) {
   return out;
 }
 
+/* 1 when s[0..n) is all ASCII digits and n == 12 (an AWS account id). */
+static int aws_account_digits(const char *s, size_t n) {
+  if (n != 12) return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+  }
+  return 1;
+}
+
+/* 1 when s[0..n) is an IAM role ARN: arn:<partition>:iam::<account>:role/<name>. */
+static int is_role_arn(const char *s, size_t n) {
+  if (n < 4 || strncmp(s, "arn:", 4) != 0) return 0;
+  const char *end = s + n, *p = memchr(s + 4, ':', (size_t)(end - s - 4));
+  if (!p || p == s + 4 || (size_t)(end - p) < 6 || strncmp(p, ":iam::", 6) != 0) return 0;
+  const char *acct = p + 6, *q = memchr(acct, ':', (size_t)(end - acct));
+  if (!q || !aws_account_digits(acct, (size_t)(q - acct))) return 0;
+  return (size_t)(end - q) > 6 && strncmp(q, ":role/", 6) == 0;
+}
+
+/* 1 when s is an IAM role name, possibly under a path (letters, digits and
+** +=,.@_-/, not starting with a slash). */
+static int is_role_name(const char *s) {
+  if (!*s || *s == '/') return 0;
+  for (; *s; s++) {
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          strchr("+=,.@_-/", *s)))
+      return 0;
+  }
+  return 1;
+}
+
+/* The IAM role ARN an AWS app's role value stands for (malloc'd), or NULL
+** when it gives none. Okta's AWS app sends role values in three forms:
+** a role ARN (kept as it is; also inside the roleValuePattern pair
+** "arn:...:saml-provider/X,arn:...:role/Y"); "[<account>] -- <role>" when
+** the app spans several accounts (Okta's AWS SAML guide; with an account
+** alias in place of the number there is no account: NULL); a role name,
+** which needs the app's account (settings.app.identityProviderArn). */
+char *okta_aws_role_arn(const char *value, const char *account) {
+  okta_buf b = {0};
+  for (const char *p = value; *p;) {
+    size_t n = strcspn(p, ",");
+    if (is_role_arn(p, n)) {
+      okta_buf_append(&b, p, n);
+      return okta_buf_take(&b);
+    }
+    p += n + (p[n] == ',');
+  }
+  if (value[0] == '[' && aws_account_digits(value + 1, strcspn(value + 1, "]")) &&
+      strncmp(value + 13, "] -- ", 5) == 0 && is_role_name(value + 18)) {
+    okta_buf_printf(&b, "arn:aws:iam::%.12s:role/%s", value + 1, value + 18);
+    return okta_buf_take(&b);
+  }
+  if (account && aws_account_digits(account, strlen(account)) && is_role_name(value)) {
+    okta_buf_printf(&b, "arn:aws:iam::%s:role/%s", account, value);
+    return okta_buf_take(&b);
+  }
+  return NULL;
+}
+
+/* okta_aws_role_arn(value, account): the role ARN of an AWS app's role
+** value (see above), NULL when it gives none. */
+void okta_fn_aws_role_arn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *v = (const char *)sqlite3_value_text(argv[0]);
+  const char *acct = (const char *)sqlite3_value_text(argv[1]);
+  char *arn = v ? okta_aws_role_arn(v, acct) : NULL;
+  if (arn) sqlite3_result_text(ctx, arn, -1, free);
+}
+
 void okta_col_aws_account(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
   (void)parent;
   char *acct = okta_aws_account_of(item);
@@ -260,4 +336,36 @@ void okta_col_support_enabled(sqlite3_context *ctx, const cJSON *item, const cJS
   (void)parent;
   const cJSON *s = okta_json_path(item, "_support.support");
   if (cJSON_IsString(s)) sqlite3_result_int(ctx, strcmp(s->valuestring, "ENABLED") == 0);
+}
+
+/* The id of an authenticator enrollment's authenticator: the last segment
+** of _links.authenticator.href (.../api/v1/authenticators/<id>). */
+void okta_col_authenticator_id(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
+  (void)parent;
+  const cJSON *href = okta_json_path(item, "_links.authenticator.href");
+  if (!cJSON_IsString(href)) return;
+  const char *s = href->valuestring, *q = s + strcspn(s, "?#"), *slash = q;
+  while (slash > s && slash[-1] != '/') slash--;
+  if (slash > s && q > slash) sqlite3_result_text(ctx, slash, (int)(q - slash), SQLITE_TRANSIENT);
+}
+
+/* An enrollment's profile with secrets redacted: a temporary access code
+** (type tac) carries the code itself in profile.tac (spec example
+** AuthenticatorEnrollmentResponseTac). */
+void okta_col_enrollment_profile(sqlite3_context *ctx, const cJSON *item, const cJSON *parent) {
+  (void)parent;
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(item, "profile");
+  if (!p || cJSON_IsNull(p)) return;
+  cJSON *copy = okta_json_redacted(p);
+  if (!copy) { sqlite3_result_error_nomem(ctx); return; }
+  cJSON *tac = cJSON_GetObjectItemCaseSensitive(copy, "tac");
+  if (tac) {
+    cJSON *r = cJSON_CreateString("(redacted)");
+    if (!r || !cJSON_ReplaceItemInObjectCaseSensitive(copy, "tac", r)) {
+      cJSON_Delete(r);
+      cJSON_DeleteItemFromObjectCaseSensitive(copy, "tac"); /* out of memory: drop it */
+    }
+  }
+  okta_result_json(ctx, copy);
+  cJSON_Delete(copy);
 }

@@ -8,6 +8,14 @@
 
 Each endpoint says which attributes and operators it accepts; anything else
 raises ExprError, which the server answers with Okta's 400.
+
+As real orgs do: an attribute path through an array (target.id of a log
+event, an array profile attribute) matches when any element matches (SCIM,
+RFC 7644 3.4.2.2, which Okta's spec cites for searching arrays); search=
+compares string values case-insensitively (nocase; spec, listUsers
+"search": "operators ... and string values are case insensitive", while
+filter= values are case-sensitive); filters of /users and /groups have no
+"not" (spec, listUsers "filter": "The not operator isn't supported").
 """
 
 import re
@@ -134,33 +142,50 @@ def check(tree, allowed):
             raise ExprError("Unsupported %s %s" % (attr, op))
 
 
+def uses(tree, kind):
+    """True when the expression contains a node of this kind ("not")."""
+    if tree[0] in ("and", "or"):
+        return uses(tree[1], kind) or uses(tree[2], kind)
+    if tree[0] == "not":
+        return kind == "not" or uses(tree[1], kind)
+    return False
+
+
 def resolve(item, attr):
-    """The values at a dotted path; a list on the way matches through any
-    element (Okta's /logs filter: target.id eq "x" matches any target)."""
-    v = item
+    """The value at a dotted path; through an array, the list of the
+    elements' values (any of them may match)."""
+    vals, many = [item], False
     for part in attr.split("."):
-        if isinstance(v, dict):
-            v = v.get(part)
-        elif isinstance(v, list):
-            v = [x.get(part) for x in v if isinstance(x, dict)]
-        else:
-            return None
-    return v
+        nxt = []
+        for v in vals:
+            if isinstance(v, dict):
+                nxt.append(v.get(part))
+            elif isinstance(v, list):
+                many = True
+                nxt.extend(x.get(part) for x in v if isinstance(x, dict))
+        vals = nxt
+    if many:
+        return vals
+    return vals[0] if vals else None
 
 
-def evaluate(tree, item, resolver=resolve):
+def evaluate(tree, item, resolver=resolve, nocase=False):
     kind = tree[0]
     if kind == "and":
-        return evaluate(tree[1], item, resolver) and evaluate(tree[2], item, resolver)
+        return evaluate(tree[1], item, resolver, nocase) and evaluate(tree[2], item, resolver, nocase)
     if kind == "or":
-        return evaluate(tree[1], item, resolver) or evaluate(tree[2], item, resolver)
+        return evaluate(tree[1], item, resolver, nocase) or evaluate(tree[2], item, resolver, nocase)
     if kind == "not":
-        return not evaluate(tree[1], item, resolver)
+        return not evaluate(tree[1], item, resolver, nocase)
     _, attr, op, val = tree
     got = resolver(item, attr)
     values = got if isinstance(got, (list, set, tuple)) else [got]
     for g in values:
-        if compare(g, op, val):
+        if nocase and isinstance(g, str) and isinstance(val, str):
+            g, v = g.lower(), val.lower()
+        else:
+            v = val
+        if compare(g, op, v):
             return True
     return False
 

@@ -146,6 +146,7 @@ class Org:
         self.auth_servers = []
         self.idps = []
         self.authenticators = []
+        self.enrollments = {}    # user id -> [authenticator enrollments]
 
     def index(self):
         self.user_by_id = {u["id"]: u for u in self.users}
@@ -179,6 +180,21 @@ class Org:
             if roles:
                 ids.update(self.members.get(gid, []))
         return sorted(ids)
+
+
+# Emails whose lowercase needs Unicode's rules (JupiterOne keys a person by
+# profile.email.toLowerCase(): JupiterOne/graph-okta src/converters/user.ts).
+# The first two are one person: their emails differ only in the case of a
+# non-ASCII letter.
+UNICODE_EMAILS = ["ZOË.ÅSA@EXAMPLE.COM", "zoë.åsa@example.com", "ΣΊΣΥΦΟΣ@EXAMPLE.COM", "İPEK@EXAMPLE.COM"]
+
+
+def unicode_emails(users):
+    """Gives a few employees (from the 30th user on, past the tricky ones
+    and the first of each status) the emails of UNICODE_EMAILS."""
+    for email, u in zip(UNICODE_EMAILS, users[30:]):
+        u["profile"]["email"] = email
+        u["profile"]["userType"] = "employee"
 
 
 def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
@@ -268,6 +284,7 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
         u["_links"] = {"self": {"href": "%s/api/v1/users/%s" % (base_url, uid)}}
         o.users.append(u)
 
+    unicode_emails(o.users)
     live = [u for u in o.users if u["status"] != "DEPROVISIONED"]
 
     # --- groups
@@ -533,6 +550,23 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                                  "status": "ACTIVE" if key != "phone_number" else "INACTIVE",
                                  "name": name, "created": iso(epoch), "lastUpdated": iso(when(200)),
                                  "settings": {}, "_links": {}})
+    aws_without_idp_arn(o, app_from, app_user, app_group, active, helpdesk)
+    as_recorded(o, base_url)
+    o.enrollments = authenticator_enrollments(o, random.Random(seed + 8), base_url)
+    # events with several targets, as the spec's ListLogs example has
+    # (log_events.json: user.session.start targets an AuthenticatorEnrollment
+    # and an AppInstance): adding a user to a group targets both
+    for k in range(12):
+        u, g = active[(40 + k) % len(active)], extra[k % len(extra)]
+        o.logs.append(event("group.user_membership.add", admin_user,
+                            [{"id": u["id"], "type": "User", "alternateId": u["profile"]["login"],
+                              "displayName": "%s %s" % (u["profile"]["firstName"], u["profile"]["lastName"]),
+                              "detailEntry": None},
+                             {"id": g["id"], "type": "UserGroup", "alternateId": "unknown",
+                              "displayName": g["profile"]["name"], "detailEntry": None}],
+                            when(30, 1), "/api/v1/groups/%s/users/%s" % (g["id"], u["id"]),
+                            "Add user to group membership"))
+    o.logs.sort(key=lambda e: (e["published"], e["uuid"]))
     add_peer_objects(o, seed, base_url)
     o.index()
     return o
@@ -842,3 +876,127 @@ def add_peer_objects(o, seed, base_url):
     for au in o.app_users[app["Legacy Payroll"]["id"]]:
         au["passwordChanged"] = iso(when(200, 10))
         au["credentials"]["password"] = {}  # an empty object says a password is set (spec AppUserPasswordCredential)
+
+
+def as_recorded(o, base_url):
+    """Where the spec examples the org starts from differ from what real
+    orgs answer (tests/fakeorg/recorded/recorded.jsonl), the real shape wins."""
+    for u in o.users:
+        if u.get("transitioningToStatus") is None:
+            u.pop("transitioningToStatus", None)  # real users only have it while transitioning
+    for a in o.apps:
+        # real apps carry their ORN (recorded GET /api/v1/apps/{id})
+        a["orn"] = "orn:okta:idp:%s:apps:%s:%s" % (o.org["id"], a["name"], a["id"])
+    for t in o.trusted_origins:
+        # the spec example misspells them (lastedUpdated); real: recorded GET /api/v1/trustedOrigins/{id}
+        for bad, good in (("lastedUpdated", "lastUpdated"), ("lastedUpdatedBy", "lastUpdatedBy")):
+            if bad in t:
+                t[good] = t.pop(bad)
+    for z in o.zones:
+        # spec example typos ("create", "exclue"); real: recorded GET /api/v1/zones/{id}
+        if "create" in z:
+            z["created"] = z.pop("create")
+        cats = z.get("ipServiceCategories") or {}
+        if "exclue" in cats:
+            cats["exclude"] = cats.pop("exclue")
+    for i in o.idps:
+        # real IdPs have these (recorded GET /api/v1/idps/{id})
+        i.setdefault("issuerMode", "ORG_URL")
+        i.setdefault("policy", {}).setdefault("transformedUsernameMatchingEnabled", False)
+    # an Identity Engine org's authenticators as recorded (shapes/authenticators.real.json is the body of
+    # GET https://oie-00.dne-okta.com/api/v1/authenticators in recorded.jsonl)
+    recorded = json.dumps(shape("authenticators.real.json")).replace("https://oie-00.dne-okta.com", base_url)
+    o.authenticators = json.loads(recorded)
+
+
+# factorType and provider -> (key, type, name) of the authenticator it
+# belongs to (Okta's spec: AuthenticatorKeyEnum, AuthenticatorType).
+AUTHENTICATOR_OF_FACTOR = {
+    ("push", "OKTA"): ("okta_verify", "app", "Okta Verify"),
+    ("token:software:totp", "OKTA"): ("okta_verify", "app", "Okta Verify"),
+    ("token:software:totp", "GOOGLE"): ("google_otp", "app", "Google Authenticator"),
+    ("sms", "OKTA"): ("phone_number", "phone", "Phone"),
+    ("call", "OKTA"): ("phone_number", "phone", "Phone"),
+    ("email", "OKTA"): ("okta_email", "email", "Email"),
+    ("question", "OKTA"): ("security_question", "security_question", "Security Question"),
+    ("webauthn", "FIDO"): ("webauthn", "security_key", "Security Key or Biometric"),
+    ("u2f", "FIDO"): ("webauthn", "security_key", "Security Key or Biometric"),
+}
+
+
+def authenticator_enrollments(o, rng, base_url):
+    """user id -> what GET /api/v1/users/{id}/authenticator-enrollments
+    lists (shape: the spec's AuthenticatorEnrollmentResponseListAll): every
+    enrollment, the password included. /users/{id}/factors lists only the
+    factors REQUIRED or OPTIONAL in the highest-priority enrollment policy
+    (spec, listFactors), so about one user in ten has an Okta Verify
+    enrollment their factors do not show."""
+    auth_ids = {a["key"]: a["id"] for a in o.authenticators}
+    out = {}
+    for u in o.users:
+        if u["status"] in ("STAGED", "PROVISIONED"):
+            continue
+        el = []
+
+        def enroll(key, typ, name, status, created, profile=None):
+            aid = auth_ids.setdefault(key, "aut%s1d7" % (key.replace("_", "")[:10] + "x" * 14)[:14])
+            eid = "%s%s%03d" % (key[:3], u["id"][3:14], len(el))
+            e = {"type": typ, "id": eid, "key": key, "status": status, "name": name}
+            if profile:
+                e["profile"] = profile  # the spec's password enrollment has none
+            e.update({"nickname": None, "created": created, "lastUpdated": created,
+                      "_links": {"self": {"href": "%s/api/v1/users/%s/authenticator-enrollments/%s"
+                                                  % (base_url, u["id"], eid)},
+                                 "user": {"href": "%s/api/v1/users/%s" % (base_url, u["id"])},
+                                 "authenticator": {"href": "%s/api/v1/authenticators/%s" % (base_url, aid)}}})
+            el.append(e)
+        if u["passwordChanged"]:
+            enroll("okta_password", "password", "Password", "ACTIVE", u["passwordChanged"])
+        for f in o.factors.get(u["id"], []):
+            key, typ, name = AUTHENTICATOR_OF_FACTOR[(f["factorType"], f["provider"])]
+            if any(e["key"] == key for e in el):
+                continue
+            # phone numbers are masked unless discloseIdentifiers=phone (spec example)
+            profile = {"phoneNumber": "+1 XXX-XXX-" + f["profile"]["phoneNumber"][-4:]} if typ == "phone" else None
+            if typ == "email":
+                profile = {"email": u["profile"]["email"]}
+            enroll(key, typ, name, "ACTIVE" if f["status"] == "ACTIVE" else "INACTIVE", f["created"], profile)
+        if rng.random() < 0.1 and not any(e["key"] == "okta_verify" for e in el):
+            enroll("okta_verify", "app", "Okta Verify", "ACTIVE", u["created"])
+        out[u["id"]] = el
+    # one temporary access code, whose profile carries the code itself
+    # (spec example AuthenticatorEnrollmentResponseTac): never to reach SQL
+    holder = next(el for el in out.values() if any(e["key"] == "okta_verify" for e in el))
+    tac = dict(holder[-1], type="tac", key="tac", name="Temporary Access Code", id="tac" + holder[-1]["id"][3:])
+    tac["profile"] = {"tac": "n@C*bU26-secret-tac", "multiUse": True, "expiresAt": "2025-05-28T19:21:14"}
+    tac["_links"] = dict(tac["_links"], authenticator={"href": "%s/api/v1/authenticators/auttacxxxxxxxxx1d7" % base_url})
+    holder.append(tac)
+    return out
+
+
+# Role values of the AWS app without an identityProviderArn, one per form
+# Okta sends: a role ARN, the roleValuePattern pair "provider ARN,role ARN"
+# (app_aws.real.json settings.app.roleValuePattern), "[account] -- role" when
+# the app spans accounts (Okta's AWS SAML guide; the SYNTHESIZED
+# app_user_aws_role.SYNTHESIZED.json), and a bare role name, which without
+# the app's account gives no ARN.
+AWS_NO_IDP_ROLES = ["arn:aws:iam::345678901234:role/Admin",
+                    "arn:aws:iam::345678901234:saml-provider/OKTA,arn:aws:iam::345678901234:role/Billing",
+                    "[345678901234] -- ReadOnly", "Developer"]
+
+
+def aws_without_idp_arn(o, app_from, app_user, app_group, active, group):
+    """An AWS app as recorded from a real org (app_aws.real.json:
+    settings.app.identityProviderArn null), assigned to a few users directly
+    with every form of role value, and to a group with a bare role name."""
+    app = app_from("app_aws.real.json", "amazon_aws", "AWS Federation")
+    app["settings"]["app"]["identityProviderArn"] = None  # as recorded
+    users = {}
+    for k, u in enumerate(active[20:20 + 2 * len(AWS_NO_IDP_ROLES)]):
+        roles = [AWS_NO_IDP_ROLES[k % len(AWS_NO_IDP_ROLES)]] + ([AWS_NO_IDP_ROLES[0]] if k % 2 else [])
+        users[u["id"]] = app_user(app, u, "USER", {"role": roles[0], "samlRoles": roles})
+    o.app_groups[app["id"]] = [app_group(app, group, 0, {"role": "Developer", "samlRoles": ["Developer"]})]
+    by_id = {u["id"]: u for u in o.users}
+    for uid in o.members[group["id"]]:
+        users.setdefault(uid, app_user(app, by_id[uid], "GROUP", {"role": "Developer", "samlRoles": ["Developer"]}))
+    o.app_users[app["id"]] = [users[k] for k in sorted(users)]

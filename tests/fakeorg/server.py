@@ -9,6 +9,9 @@ otherwise), X-Rate-Limit-* headers on every response with per-endpoint
 budgets, 429 with Date and Reset, Okta error bodies, X-Okta-Request-Id, and
 gzip. Every request is logged so tests can assert the calls a query made.
 
+With --replay FILE it answers with real recorded exchanges instead
+(replay.py; control setting replay_host picks the recorded org).
+
 Control API (no auth), used by the tests:
     GET  /__fake/requests           the request log
     POST /__fake/reset              clear log, faults, config (keeps the org)
@@ -39,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expr  # noqa: E402
 import fixture  # noqa: E402
 import oauth  # noqa: E402
+import replay  # noqa: E402
 
 DEFAULT_TOKEN = "00fake-okta-token-0123456789abcdefghijkl"
 
@@ -103,7 +107,8 @@ def template_of(path):
         if i >= 4 and p and p not in ("users", "groups", "roles", "factors", "apps", "rules", "logs",
                                        "org", "privacy", "oktaSupport", "meta", "types", "user", "devices",
                                        "policies", "zones", "trustedOrigins", "authorizationServers", "idps",
-                                       "authenticators", "iam", "assignees", "lifecycle"):
+                                       "authenticators", "iam", "assignees", "lifecycle",
+                                       "authenticator-enrollments"):
             out.append("{id}")
         else:
             out.append(p)
@@ -117,6 +122,7 @@ class Fake:
         self.lock = threading.Lock()
         self.n_users, self.seed = n_users, seed
         self.org = fixture.build_org(n_users, seed)
+        self.replay = None  # replay.Replay: answer with real recorded exchanges (--replay)
         self.reset()
 
     def reset(self):
@@ -216,9 +222,27 @@ class Page:
         self.headers = headers or {}
 
 
+def admin_base(base_url):
+    """The org's admin host: the first DNS label with "-admin" appended
+    (https://acme.okta.com -> https://acme-admin.okta.com). Real orgs link
+    their /api/v1/iam/ responses there: recorded-gets.jsonl, GET
+    https://classic-00.dne-okta.com/api/v1/iam/roles/cr0vuafawhsjD2QCC1d7
+    answers Link: <https://classic-00-admin.dne-okta.com/api/v1/iam/roles/...>.
+    An IP address (a test org on 127.0.0.1) has none: links stay on it."""
+    scheme, _, hostport = base_url.partition("://")
+    host, sep, port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
+    if not host or host.startswith("[") or re.fullmatch(r"[0-9.]+", host):
+        return base_url
+    label, dot, rest = host.partition(".")
+    return "%s://%s-admin%s%s%s%s" % (scheme, label, dot, rest, sep, port)
+
+
 def paginate(fake, req, items, tmpl, key="id", encode=None, polling=False, body_paged=False):
     """Cursor paging over items sorted by key; Link headers like Okta's."""
     default, maximum = LIMITS.get(tmpl, (200, 200))
+    # tests shrink an endpoint's pages to see paging (config page_max: {template: n})
+    maximum = min(maximum, fake.config.get("page_max", {}).get(tmpl, maximum))
+    default = min(default, maximum)
     if tmpl == "/api/v1/groups" and fake.config.get("groups_max"):
         default = maximum = fake.config["groups_max"]
     q = req.query
@@ -245,7 +269,7 @@ def paginate(fake, req, items, tmpl, key="id", encode=None, polling=False, body_
     more = start + limit < len(items)
     enc = encode or fake.enc
     body = "[" + ",".join(enc(it) for it in chunk) + "]"
-    base = req.base_url + req.path
+    base = (admin_base(req.base_url) if tmpl.startswith("/api/v1/iam/") else req.base_url) + req.path
     params = [(k, v) for k, v in req.query_list if k not in ("after", "limit")]
     selfq = urllib.parse.urlencode(params + [("limit", str(limit))] + ([("after", after)] if after else []))
     links = ['<%s?%s>; rel="self"' % (base, selfq)]
@@ -263,10 +287,13 @@ def paginate(fake, req, items, tmpl, key="id", encode=None, polling=False, body_
     return Page(body, headers={"Link": links, "_next": nxt})
 
 
-def parse_expr(s, allowed, code="E0000031", summary="Invalid search criteria."):
+def parse_expr(s, allowed, code="E0000031", summary="Invalid search criteria.", no_not=False):
     try:
         tree = expr.parse(s)
         expr.check(tree, allowed)
+        if no_not and expr.uses(tree, "not"):
+            # spec, listUsers "filter": "The not operator isn't supported."
+            raise expr.ExprError("The not operator isn't supported")
         return tree
     except expr.ExprError as e:
         raise HttpError(400, code, summary, [{"errorSummary": str(e)}])
@@ -315,11 +342,12 @@ def h_users(fake, req):
 
     def compute():
         if "filter" in q:
-            tree = parse_expr(q["filter"], USER_FILTER)
+            tree = parse_expr(q["filter"], USER_FILTER, no_not=True)
             items = [u for u in org.users if expr.evaluate(tree, u)]
         elif "search" in q:
             tree = parse_expr(q["search"], None)
-            items = [u for u in org.users if expr.evaluate(tree, u)]
+            # string values compare case-insensitively (spec, listUsers "search")
+            items = [u for u in org.users if expr.evaluate(tree, u, nocase=True)]
         else:
             items = [u for u in org.users if u["status"] != "DEPROVISIONED"]
         return sorted(items, key=lambda u: u["id"])
@@ -368,12 +396,14 @@ def h_groups(fake, req):
 
     def compute():
         if "filter" in q:
-            tree = parse_expr(q["filter"], GROUP_FILTER)
+            tree = parse_expr(q["filter"], GROUP_FILTER, no_not=True)
         elif "search" in q:
             tree = parse_expr(q["search"], None)
         else:
             tree = None
-        items = [g for g in org.groups if tree is None or expr.evaluate(tree, g)]
+        # search values compare case-insensitively, as the spec says of listUsers' search
+        nocase = "filter" not in q
+        items = [g for g in org.groups if tree is None or expr.evaluate(tree, g, nocase=nocase)]
         return sorted(items, key=lambda g: g["id"])
     items = cached(fake, ("groups", q.get("filter"), q.get("search")), compute)
     return paginate(fake, req, items, "/api/v1/groups", encode=enc)
@@ -465,6 +495,21 @@ def h_factors(fake, req, uid):
     return Page(json.dumps(fake.org.factors.get(u["id"], [])))
 
 
+def h_enrollments(fake, req, uid):
+    """GET /api/v1/users/{id}/authenticator-enrollments: every enrollment,
+    not paged (spec: listAuthenticatorEnrollments, Identity Engine only,
+    example AuthenticatorEnrollmentResponseListAll); a missing user is 404
+    E0000007 "... (User)" (error_404_user.real.json). An org without the
+    endpoint: config enrollments_unavailable {"status", "code", "summary",
+    "body"}; the sources do not say what a classic org answers, so the
+    tests try 404 without E0000007, 400 and 403."""
+    na = fake.config.get("enrollments_unavailable")
+    if na:
+        raise HttpError(na.get("status", 404), na.get("code"), na.get("summary"), body=na.get("body"))
+    u = user_or_404(fake, uid)
+    return Page(json.dumps(fake.org.enrollments.get(u["id"], [])))
+
+
 def h_user_roles(fake, req, uid):
     if fake.config["roles_forbidden"]:
         raise HttpError(403)
@@ -521,6 +566,9 @@ def h_logs(fake, req):
     now = datetime.now(timezone.utc)
     since = parse_time(q["since"], "since") if "since" in q else now - timedelta(days=7)
     until = parse_time(q["until"], "until") if "until" in q else None
+    # target.id eq "X" matches an event with X among any of its targets (expr.resolve):
+    # the System Log query guide filters on target.id, and the spec's ListLogs
+    # example (log_events.json) has an event with two targets
     tree = parse_expr(q["filter"], LOG_FILTER, "E0000053", "Invalid filter") if "filter" in q else None
     key = ("logs", q.get("since"), q.get("until"), q.get("filter"), q.get("q"))
 
@@ -578,10 +626,20 @@ def h_devices(fake, req):
     return paginate(fake, req, items, "/api/v1/devices", encode=enc)
 
 
+# Every PolicyType of Okta's OpenAPI spec (v2026.06.3, components.schemas.PolicyType)
+# but the two Early Access ones, which this org has not enabled.
+POLICY_TYPES = {"ACCESS_POLICY", "ENTITY_RISK", "IDP_DISCOVERY", "MFA_ENROLL", "OKTA_SIGN_ON", "PASSWORD",
+                "POST_AUTH_SESSION", "PROFILE_ENROLLMENT", "SESSION_VIOLATION_DETECTION", "CLIENT_UPDATE"}
+
+
 def h_policies(fake, req):
     t = req.query.get("type")
     if not t:
         raise HttpError(400, "E0000001", "Api validation failed: type", [{"errorSummary": "type: The field cannot be left blank"}])
+    if t not in POLICY_TYPES:
+        # a type the org lacks (ACCESS_POLICY on a classic org, OAUTH_AUTHORIZATION_POLICY anywhere):
+        # 400 E0000002, errorCauses [] (okta/terraform-provider-okta issues #64 and #1202)
+        raise HttpError(400, "E0000002", "The request was not valid: Invalid policy type specified.")
     return Page(json.dumps(fake.org.policies.get(t, [])))
 
 
@@ -870,6 +928,7 @@ ROUTES = [
     (r"/api/v1/users/([^/]+)", lambda f, r, uid: Page(f.enc(user_or_404(f, uid)))),
     (r"/api/v1/users/([^/]+)/groups", h_user_groups),
     (r"/api/v1/users/([^/]+)/factors", h_factors),
+    (r"/api/v1/users/([^/]+)/authenticator-enrollments", h_enrollments),
     (r"/api/v1/users/([^/]+)/roles", h_user_roles),
     (r"/api/v1/groups", h_groups),
     (r"/api/v1/groups/rules", h_rules),
@@ -924,7 +983,19 @@ ROUTES = [
 COMPILED = [(re.compile("^" + p + "$"), h) for p, h in ROUTES]
 
 
+def replayed(fake, req):
+    """The recorded answer of the org replay_host (default: the first) to req."""
+    host = fake.config.get("replay_host") or fake.replay.hosts()[0]
+    ans = fake.replay.answer(req, host, admin_base)
+    if ans is None:
+        not_found("not recorded", req.path)
+    status, body, headers = ans
+    return Page(body, status, headers)
+
+
 def route(fake, req):
+    if fake.replay is not None:
+        return replayed(fake, req)
     # Match on the raw path: segments are decoded one by one afterwards.
     for rx, h in COMPILED:
         m = rx.match(req.raw_path)
@@ -960,6 +1031,8 @@ class Fault:
       big           200 with a body of "mb" MiB
       types         200 with every value replaced by one of the wrong type
       foreign_next  a next link to another origin ("target": its origin)
+      admin_next    the page's next link moved to the org's admin host, as
+                    real /api/v1/iam/ responses send it (see admin_base)
       loop_next     a next link back to the page just served
       redirect      a 302 to "target" + the same path
     """
@@ -1151,6 +1224,12 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "redirect":
             headers["Location"] = f.get("target", "http://evil.example.com") + req.path
             return f.get("status", 302), "", headers
+        if kind == "admin_next":
+            nxt = page.headers.get("_next")
+            if nxt:
+                nxt = admin_base(req.base_url) + nxt[len(req.base_url):]
+                headers["Link"] = [headers["Link"][0], '<%s>; rel="next"' % nxt]
+            return status, body, headers
         if kind in ("foreign_next", "loop_next"):
             if kind == "foreign_next":
                 port = req.headers.get("Host", "x:1").rsplit(":", 1)[-1]
@@ -1258,9 +1337,11 @@ class Server(ThreadingHTTPServer):
         pass  # a client that drops the connection (or fails TLS) is not our problem
 
 
-def make_server(port=0, users=2000, seed=7, host="127.0.0.1", tls_cert=None, tls_key=None):
+def make_server(port=0, users=2000, seed=7, host="127.0.0.1", tls_cert=None, tls_key=None, replay_file=None):
     srv = Server((host, port), Handler)
     srv.fake = Fake(users, seed)
+    if replay_file:
+        srv.fake.replay = replay.Replay(replay_file)
     if tls_cert:
         import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -1279,8 +1360,11 @@ def main():
     ap.add_argument("--port-file", help="write the chosen port here once listening")
     ap.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
     ap.add_argument("--tls-key", help="and this key")
+    ap.add_argument("--replay", help="answer with these recorded real exchanges (replay.py), e.g. "
+                                     "tests/fakeorg/recorded/recorded.jsonl")
     args = ap.parse_args()
-    srv = make_server(args.port, args.users, args.seed, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    srv = make_server(args.port, args.users, args.seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                      replay_file=args.replay)
     srv.fake.config["latency_ms"] = args.latency_ms
     port = srv.server_address[1]
     if args.port_file:

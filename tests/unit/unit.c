@@ -102,6 +102,71 @@ static void test_origin(void) {
   CHECK(okta_normalize_org_url("", &why) == NULL);
 }
 
+static void check_pin(const char *org, const char *url, const char *want) {
+  char *got = okta_link_pin(org, url);
+  CHECK_STR(got, want);
+  free(got);
+}
+
+/* Next links on the org's admin host (as /api/v1/iam responses send them)
+** go back onto the org's origin; nothing else is rewritten. */
+static void test_link_pin(void) {
+  const char *org = "https://acme.okta.com";
+  check_pin(org, "https://acme.okta.com/api/v1/users?after=1", "https://acme.okta.com/api/v1/users?after=1");
+  check_pin(org, "https://acme-admin.okta.com/api/v1/iam/assignees/users?after=00u1&limit=100",
+            "https://acme.okta.com/api/v1/iam/assignees/users?after=00u1&limit=100");
+  check_pin(org, "https://ACME-ADMIN.okta.com:443/api/v1/iam/roles?after=x", "https://acme.okta.com/api/v1/iam/roles?after=x");
+  check_pin(org, "https://acme-admin.okta.com?after=x", "https://acme.okta.com/?after=x");
+  check_pin("https://acme.oktapreview.com", "https://acme-admin.oktapreview.com/api/v1/iam/x?a=%22b%22",
+            "https://acme.oktapreview.com/api/v1/iam/x?a=%22b%22");
+  check_pin("https://acme.okta-emea.com", "https://acme-admin.okta-emea.com/api/v1/iam/x",
+            "https://acme.okta-emea.com/api/v1/iam/x");
+  check_pin("https://login.acme.com", "https://login-admin.acme.com/api/v1/iam/x", "https://login.acme.com/api/v1/iam/x");
+  check_pin("http://localhost:8080", "http://localhost-admin:8080/api/v1/iam/x?after=1",
+            "http://localhost:8080/api/v1/iam/x?after=1");
+  /* another org's admin host, other schemes, ports, hosts and user info */
+  check_pin(org, "https://evil-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.okta.com.evil.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.evil.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-adminx.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://xacme-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://admin.acme.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "http://acme-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.okta.com:8443/api/v1/iam/x", NULL);
+  check_pin(org, "https://u:p@acme-admin.okta.com/api/v1/iam/x", NULL);
+  check_pin(org, "https://acme-admin.okta.com@evil.com/api/v1/iam/x", NULL);
+  check_pin(org, "/api/v1/iam/x", NULL);
+  check_pin("http://127.0.0.1:8080", "http://127-admin.0.0.1:8080/x", NULL);
+  check_pin("http://localhost:8080", "http://localhost-admin:8081/x", NULL);
+}
+
+static void check_lower(const char *in, const char *want) {
+  size_t n = 0;
+  char *got = okta_utf8_lower(in, strlen(in), &n);
+  CHECK_STR(got, want);
+  CHECK(got && n == strlen(want));
+  free(got);
+}
+
+/* Unicode lowercasing as JavaScript's toLowerCase() (person keys). */
+static void test_lower(void) {
+  check_lower("ZO\xC3\x8B@Example.COM", "zo\xC3\xAB@example.com");               /* ZOË -> zoë */
+  check_lower("\xC3\x85SA", "\xC3\xA5sa");                                           /* ÅSA -> åsa */
+  check_lower("\xE2\x84\xAB", "\xC3\xA5");                                          /* U+212B ANGSTROM SIGN -> å */
+  /* ΣΊΣΥΦΟΣ -> σίσυφος: the last sigma ends the word */
+  check_lower("\xCE\xA3\xCE\x8A\xCE\xA3\xCE\xA5\xCE\xA6\xCE\x9F\xCE\xA3",
+              "\xCF\x83\xCE\xAF\xCF\x83\xCF\x85\xCF\x86\xCE\xBF\xCF\x82");
+  check_lower("\xCE\xA3", "\xCF\x83");                     /* a lone sigma is not final */
+  check_lower("\xCE\x91\xCE\xA3.", "\xCE\xB1\xCF\x82."); /* ΑΣ. -> ας. */
+  check_lower("\xCE\x91\xCE\xA3'\xCE\x92", "\xCE\xB1\xCF\x83'\xCE\xB2"); /* ' is skipped: not final */
+  check_lower("\xC4\xB0", "i\xCC\x87");                    /* İ -> i + U+0307 */
+  check_lower("\xC8\xBA", "\xE2\xB1\xA5");                 /* Ⱥ (2 bytes) -> ⱥ (3 bytes) */
+  check_lower("\xF0\x90\x90\x80", "\xF0\x90\x90\xA8");     /* U+10400 DESERET -> U+10428 */
+  check_lower("ABC\xFF\xC3", "abc\xFF\xC3");               /* invalid bytes kept as they are */
+  check_lower("\xED\xA0\x80" "A", "\xED\xA0\x80" "a");   /* a surrogate is not UTF-8 */
+  check_lower("", "");
+}
+
 static void test_filter(void) {
   okta_buf b = {0};
   okta_filter_quote(&b, "plain");
@@ -383,6 +448,8 @@ int main(void) {
   test_secret_buf();
   test_link();
   test_origin();
+  test_link_pin();
+  test_lower();
   test_filter();
   test_backoff();
   test_time();
