@@ -474,6 +474,8 @@ static int stmt_col(const graph_table *t, int i) {
   for (int c = 0; c < i; c++) {
     if (!(t->consts & (1u << c))) k++;
   }
+  return k;
+}
 
 static int arm_done(graph_cursor *cur, int rc);
 
@@ -486,9 +488,6 @@ static int arm_row_skipped(graph_cursor *cur) {
   const char *w = (const char *)sqlite3_column_text(cur->cur, stmt_col(t, R_PROPERTIES));
   okta_ctx_warn(vt->ctx, t->name, "%s", w ? w : "an edge without a target was skipped");
   return 1;
-}
-
-  return k;
 }
 
 /* Steps to the next row, moving through the arms; skips optional arms the
