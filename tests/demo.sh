@@ -25,3 +25,24 @@ for report in $REPORTS; do
   echo "== $report"
   sqlite3 -bail -cmd ".load $EXT" -cmd ".parameter set @limit ${LIMIT:-20}" :memory: < "$report"
 done
+
+# The mirror: a first sync, a churn of the bundled fake org (1% of its users'
+# worth of changes of every kind, with their System Log events), an
+# incremental sync, and what it changed. Skipped against a real org.
+if [ -n "$pid" ]; then
+  mirror_dir=$(mktemp -d)
+  trap 'kill $pid 2>/dev/null; rm -rf "$mirror_dir"' EXIT INT TERM
+  summary="SELECT printf('%s sync: %d requests, %d changes, %.1f s', j->>'mode', j->>'requests', j->>'changes', j->>'seconds')
+           FROM (SELECT okta_sync('$mirror_dir/okta.db') AS j)"
+  echo "== okta_sync('okta.db'): the first run pulls the org"
+  sqlite3 -bail -cmd ".load $EXT" :memory: "$summary"
+  echo "== the org changes (20 changes of every kind, written to the System Log)"
+  $PY -c 'import json, sys, urllib.request
+r = urllib.request.Request(sys.argv[1] + "/__fake/mutate", json.dumps({"random": {"seed": 1, "count": 20}}).encode())
+print(", ".join(sorted({a["kind"] for a in json.load(urllib.request.urlopen(r))["applied"]})))' "$OKTA_CLIENT_ORGURL"
+  echo "== okta_sync('okta.db') again: only what the log and lastUpdated name"
+  sqlite3 -bail -cmd ".load $EXT" :memory: "$summary"
+  echo "== sql/changes.sql on the mirror"
+  sqlite3 -bail "$mirror_dir/okta.db" < sql/changes.sql | head -n 12
+  sqlite3 -bail "$mirror_dir/okta.db" < sql/changes.sql | tail -n 1
+fi
