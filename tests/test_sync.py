@@ -87,6 +87,12 @@ def assert_same(a, b):
                 name, len(a[name]), len(b[name]), sorted(sa - sb)[:3], sorted(sb - sa)[:3]))
 
 
+def assert_as_full(conn, path, tmp_path):
+    """The mirror at path equals a fresh full sync of the org."""
+    assert sync(conn, tmp_path / "full.db")["mode"] == "full"
+    assert_same(tables(path), tables(tmp_path / "full.db"))
+
+
 KEYS = {"okta_users": [0], "okta_groups": [0], "okta_applications": [0], "okta_group_members": [0, 1],
         "okta_app_users": [0, 1], "okta_app_groups": [0, 1], "okta_user_factors": [0, 1], "okta_user_roles": [0, 1, 5],
         "okta_group_roles": [0, 1], "okta_group_rules": [0]}
@@ -235,8 +241,7 @@ def test_deletions_disappear_everywhere(fake, tmp_path):
     assert {"okta_users", "okta_groups", "okta_applications", "okta_group_members", "okta_entities",
             "okta_relationships"} <= deleted
     assert out["tables"]["okta_users"]["deleted"] == 1
-    sync(conn, tmp_path / "full.db")
-    assert_same(tables(path), tables(tmp_path / "full.db"))
+    assert_as_full(conn, path, tmp_path)
 
 
 def test_change_feed_and_the_changes_report(fake, tmp_path):
@@ -319,8 +324,7 @@ def test_events_that_arrive_late_are_applied_on_the_next_run(fake, tmp_path):
     t = sync(conn, path)["tables"]["okta_app_users"]
     assert t["inserted"] + t["updated"] == 1
     assert count(path, scope, done["app"], done["user"]) == "USER"
-    sync(conn, tmp_path / "full.db")
-    assert_same(tables(path), tables(tmp_path / "full.db"))
+    assert_as_full(conn, path, tmp_path)
 
 
 def test_a_failed_sync_leaves_the_last_good_run(fake, tmp_path):
@@ -338,8 +342,7 @@ def test_a_failed_sync_leaves_the_last_good_run(fake, tmp_path):
     fake.reset()
     out = sync(conn, path)
     assert out["run"] == 2 and out["mode"] == "incremental"
-    sync(conn, tmp_path / "full.db")
-    assert_same(tables(path), tables(tmp_path / "full.db"))
+    assert_as_full(conn, path, tmp_path)
 
 
 def test_an_interrupted_sync_leaves_the_last_good_run(fake, tmp_path):
@@ -384,8 +387,7 @@ def test_two_syncs_of_one_file_at_once(fake, tmp_path):
         assert isinstance(r, dict) or "locked" in r or "being written by another process" in r, r
     assert count(path, "PRAGMA integrity_check") == "ok"
     assert sorted(r["mode"] for r in ok) == ["full", "incremental"][:len(ok)]
-    sync(connect(fake), tmp_path / "full.db")
-    assert_same(tables(path), tables(tmp_path / "full.db"))
+    assert_as_full(connect(fake), path, tmp_path)
 
 
 def test_refuses_what_is_not_a_mirror(fake, tmp_path):
@@ -476,8 +478,7 @@ def test_an_unknown_event_type_re_pulls_what_it_names(fake, tmp_path):
     out = sync(conn, path)
     assert any("acme.factor.enrolled" in w and "User" in w for w in out["warnings"])
     assert count(path, "SELECT count(*) FROM okta_user_factors WHERE id = ?", done["factor"]) == 1
-    sync(conn, tmp_path / "full.db")
-    assert_same(tables(path), tables(tmp_path / "full.db"))
+    assert_as_full(conn, path, tmp_path)
 
 
 def test_forced_full_records_what_changed(fake, tmp_path):
@@ -488,3 +489,17 @@ def test_forced_full_records_what_changed(fake, tmp_path):
     out = sync(conn, path, "full")
     assert out["mode"] == "full" and out["tables"]["okta_users"]["updated"] == 1
     assert count(path, "SELECT count(*) FROM okta_changes WHERE run = 2 AND row_key = ?", done["user"]) == 1
+
+
+def test_demo_shows_a_sync_a_churn_and_an_incremental_sync():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OKTA_CLIENT_")}
+    env.update(OKTA_EXT=EXT, REPORTS=" ")  # the bundled fake org, without the reports
+    p = subprocess.run(["sh", os.path.join(HERE, "demo.sh")], capture_output=True, text=True, timeout=600, env=env)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    full = next(l for l in lines if l.startswith("full sync: "))
+    inc = next(l for l in lines if l.startswith("incremental sync: "))
+    requests = lambda l: int(l.split(": ")[1].split()[0])
+    assert requests(full) > 2000 and 0 < requests(inc) < requests(full) * 0.03
+    assert "change | subject | object | detail" in lines
+    assert lines[-1].endswith(tuple("0123456789Z")) and " changes between " in lines[-1]

@@ -312,45 +312,46 @@ static sqlite3_stmt *prep(sync_run *r, sqlite3 *db, const char *fmt, ...) {
   return st;
 }
 
+/* Prepares a query (format and arguments) on the mirror and steps it to
+** its first row (*row: 1, or 0 when it has none); NULL with the run's
+** error set when it fails. */
+static sqlite3_stmt *first_row(sync_run *r, int *row, const char *fmt, va_list ap) {
+  char *sql = sqlite3_vmprintf(fmt, ap);
+  sqlite3_stmt *st = NULL;
+  int rc = sql ? sqlite3_prepare_v2(r->m, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  sqlite3_free(sql);
+  *row = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return st;
+  if (rc == SQLITE_INTERRUPT || interrupted(r)) r->interrupted = 1;
+  fail(r, "%s: %s", r->path, rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(r->m));
+  sqlite3_finalize(st);
+  return NULL;
+}
+
 /* The integer a query (a printf format) on the mirror returns; -1 on error. */
 static sqlite3_int64 mint(sync_run *r, const char *fmt, ...) {
   if (r->err) return -1;
+  int row;
   va_list ap;
   va_start(ap, fmt);
-  char *sql = sqlite3_vmprintf(fmt, ap);
+  sqlite3_stmt *st = first_row(r, &row, fmt, ap);
   va_end(ap);
-  sqlite3_stmt *st = NULL;
-  sqlite3_int64 v = -1;
-  if (sql && sqlite3_prepare_v2(r->m, sql, -1, &st, NULL) == SQLITE_OK) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE) fail(r, "%s: %s", r->path, sqlite3_errmsg(r->m));
-    else v = 0;
-  } else {
-    fail(r, "%s: %s", r->path, sql ? sqlite3_errmsg(r->m) : "out of memory");
-  }
+  sqlite3_int64 v = !st ? -1 : row ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_finalize(st);
-  sqlite3_free(sql);
   return v;
 }
 
 /* The text a query on the mirror returns (sqlite3_free it); NULL if none. */
 static char *mtext(sync_run *r, const char *fmt, ...) {
   if (r->err) return NULL;
+  int row;
   va_list ap;
   va_start(ap, fmt);
-  char *sql = sqlite3_vmprintf(fmt, ap);
+  sqlite3_stmt *st = first_row(r, &row, fmt, ap);
   va_end(ap);
-  sqlite3_stmt *st = NULL;
-  char *v = NULL;
-  if (sql && sqlite3_prepare_v2(r->m, sql, -1, &st, NULL) == SQLITE_OK) {
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-      v = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
-  } else {
-    fail(r, "%s: %s", r->path, sql ? sqlite3_errmsg(r->m) : "out of memory");
-  }
+  char *v = st && row && sqlite3_column_text(st, 0) ? sqlite3_mprintf("%s", sqlite3_column_text(st, 0)) : NULL;
   sqlite3_finalize(st);
-  sqlite3_free(sql);
   return v;
 }
 
@@ -440,6 +441,21 @@ static int unreadable(const char *msg) {
 
 /* ----------------------------------------------------------- reading */
 
+/* A live statement stopped with rc: -1 when the run must stop (error set,
+** or interrupted), -2 when the source may not be read here; *msg is the
+** error without its "okta: " prefix. */
+static int read_failure(sync_run *r, int rc, const char **msg) {
+  const char *m = sqlite3_errmsg(r->live);
+  *msg = strncmp(m, "okta: ", 6) == 0 ? m + 6 : m;
+  if (rc == SQLITE_INTERRUPT || interrupted(r)) {
+    r->interrupted = 1;
+    return -1;
+  }
+  if (unreadable(m)) return -2;
+  fail(r, "%s", m);
+  return -1;
+}
+
 /* Runs `SELECT <columns> FROM <table> <where>` on the live connection with
 ** the text arguments, appending each row to temp."new_<table>". Returns the
 ** rows, -1 when the run failed (error set), -2 when the source may not be
@@ -466,17 +482,9 @@ static long pull(sync_run *r, int t, const char *where, int nargs, const char *c
   if (!src || !dst || r->err || r->interrupted) {
     out = -1;
   } else if (rc != SQLITE_DONE) {
-    const char *msg = sqlite3_errmsg(r->live);
-    if (rc == SQLITE_INTERRUPT || interrupted(r)) {
-      r->interrupted = 1;
-      out = -1;
-    } else if (unreadable(msg)) {
-      warn(r, "%s not refreshed, its rows are kept: %s", specs[t].name, strncmp(msg, "okta: ", 6) ? msg : msg + 6);
-      out = -2;
-    } else {
-      fail(r, "%s", msg);
-      out = -1;
-    }
+    const char *msg;
+    out = read_failure(r, rc, &msg);
+    if (out == -2) warn(r, "%s not refreshed, its rows are kept: %s", specs[t].name, msg);
   }
   sqlite3_finalize(src);
   sqlite3_finalize(dst);
@@ -847,17 +855,9 @@ static int read_log(sync_run *r) {
     fail(r, "okta_system_log has no uuid or published column");
     out = -1;
   } else if (rc != SQLITE_DONE) {
-    const char *msg = sqlite3_errmsg(r->live);
-    if (rc == SQLITE_INTERRUPT || interrupted(r)) {
-      r->interrupted = 1;
-      out = -1;
-    } else if (unreadable(msg)) {
-      r->why_full = sqlite3_mprintf("the System Log cannot be read (%s)", strncmp(msg, "okta: ", 6) ? msg : msg + 6);
-      out = -2;
-    } else {
-      fail(r, "%s", msg);
-      out = -1;
-    }
+    const char *msg;
+    out = read_failure(r, rc, &msg);
+    if (out == -2) r->why_full = sqlite3_mprintf("the System Log cannot be read (%s)", msg);
   }
   sqlite3_finalize(src);
   sqlite3_finalize(ev);

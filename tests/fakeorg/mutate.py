@@ -555,11 +555,22 @@ class Mutator:
         return {"id": fixture.ROLE_IDS[rtype], "label": fixture.ROLE_LABELS[rtype], "type": rtype, "status": "ACTIVE",
                 "created": t, "lastUpdated": t, "assignmentType": assignment, "_links": {}}
 
+    def grant(self, holders, hid, assignment):
+        """Gives holders[hid] (a user's or a group's roles) a role type it lacks."""
+        held = {r["type"] for r in holders.get(hid, [])}
+        rtype = self.pick(x for x in ADMIN_ROLES if x not in held)
+        holders.setdefault(hid, []).append(self.role(rtype, assignment))
+        return rtype
+
+    @staticmethod
+    def revoke(holders, hid, role):
+        holders[hid] = [x for x in holders[hid] if x is not role]
+        if not holders[hid]:
+            del holders[hid]
+
     def op_role_grant_user(self, op, note):
         u = self.pick(self.users("ACTIVE"))
-        held = {r["type"] for r in self.org.user_roles.get(u["id"], [])}
-        rtype = self.pick(x for x in ADMIN_ROLES if x not in held)
-        self.org.user_roles.setdefault(u["id"], []).append(self.role(rtype, "USER"))
+        rtype = self.grant(self.org.user_roles, u["id"], "USER")
         self.event("user.account.privilege.grant", [self.t_user(u)], uri="/api/v1/users/%s/roles" % u["id"],
                    message="Grant user privilege")
         note.update(user=u["id"], role=rtype)
@@ -567,27 +578,21 @@ class Mutator:
     def op_role_revoke_user(self, op, note):
         uid, r = self.pick((uid, r) for uid, rl in self.org.user_roles.items() for r in rl
                            if uid in self.org.user_by_id and uid != self.admin["id"])
-        self.org.user_roles[uid] = [x for x in self.org.user_roles[uid] if x is not r]
-        if not self.org.user_roles[uid]:
-            del self.org.user_roles[uid]
+        self.revoke(self.org.user_roles, uid, r)
         self.event("user.account.privilege.revoke", [self.t_user(self.org.user_by_id[uid])],
                    uri="/api/v1/users/%s/roles/%s" % (uid, r["id"]), message="Revoke user privilege")
         note.update(user=uid, role=r["type"])
 
     def op_role_grant_group(self, op, note):
         g = self.pick(x for x in self.okta_groups() if len(self.org.members.get(x["id"], [])) < 60)
-        held = {r["type"] for r in self.org.group_roles.get(g["id"], [])}
-        rtype = self.pick(x for x in ADMIN_ROLES if x not in held)
-        self.org.group_roles.setdefault(g["id"], []).append(self.role(rtype, "GROUP"))
+        rtype = self.grant(self.org.group_roles, g["id"], "GROUP")
         self.event("group.privilege.grant", [self.t_group(g)], uri="/api/v1/groups/%s/roles" % g["id"],
                    message="Group Privilege granted")
         note.update(group=g["id"], role=rtype)
 
     def op_role_revoke_group(self, op, note):
         gid, r = self.pick((gid, r) for gid, rl in self.org.group_roles.items() for r in rl if gid in self.org.group_by_id)
-        self.org.group_roles[gid] = [x for x in self.org.group_roles[gid] if x is not r]
-        if not self.org.group_roles[gid]:
-            del self.org.group_roles[gid]
+        self.revoke(self.org.group_roles, gid, r)
         self.event("group.privilege.revoke", [self.t_group(self.org.group_by_id[gid])],
                    uri="/api/v1/groups/%s/roles/%s" % (gid, r["id"]), message="Group Privilege revoked")
         note.update(group=gid, role=r["type"])
