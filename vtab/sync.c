@@ -13,7 +13,9 @@
 ** okta_entities and okta_relationships are rebuilt from the mirrored tables
 ** by running the graph's own arms (vtab/graph.c) on the mirror: no request.
 ** It returns JSON: mode (full or incremental), requests, changes, seconds,
-** per-table counts and what was done to each table, and warnings.
+** graph_seconds (running the graph's arms) and graph_apply_seconds
+** (matching and writing their rows), per-table counts and what was done to
+** each table, and warnings.
 **
 ** How it reads and writes. The live tables are read with SQL through a
 ** private in-memory connection on which the okta_* modules are registered
@@ -50,7 +52,9 @@
 **   log      okta_system_log keeps the events the graph reads (app creations,
 **            last 90 days: the window of the CREATED edges), appended from
 **            each incremental read and pruned to the window.
-**   graph    okta_entities and okta_relationships, from the graph's arms.
+**   graph    okta_entities and okta_relationships, from the graph's arms;
+**            matched with the mirror's rows through their key index, so a
+**            run writes (and records) only the rows that changed.
 ** Rows derived from other rows follow them without a request: a member row's
 ** login, email and status are the user's (copy), and rows of a deleted user,
 ** group or app go with it (refs).
