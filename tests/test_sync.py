@@ -503,3 +503,27 @@ def test_demo_shows_a_sync_a_churn_and_an_incremental_sync():
     assert requests(full) > 2000 and 0 < requests(inc) < requests(full) * 0.03
     assert "change | subject | object | detail" in lines
     assert lines[-1].endswith(tuple("0123456789Z")) and " changes between " in lines[-1]
+
+
+def test_configuration_tables_follow_their_events_and_a_day(fake, tmp_path):
+    conn = connect(fake)
+    path = tmp_path / "m.db"
+    sync(conn, path)
+    mutate(fake, [{"kind": "event", "eventType": "policy.lifecycle.update",
+                   "targets": [{"id": "00pX", "type": "PolicyEntity", "alternateId": "unknown", "displayName": "x"}]}])
+    fake.reset()
+    out = sync(conn, path)
+    assert out["tables"]["okta_policies"]["refresh"] == "full"
+    assert out["tables"]["okta_policies"]["why"] == "event policy.lifecycle.update"
+    assert out["tables"]["okta_network_zones"]["refresh"] == "unchanged"
+    assert sum(1 for e in fake.requests() if e["path"] == "/api/v1/policies") == 8  # one pass per policy type
+    db = sqlite3.connect(str(path))
+    db.execute("UPDATE okta_sync_tables SET full_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-21 hours') "
+               "WHERE table_name = 'okta_network_zones'")
+    db.commit()
+    db.close()
+    out = sync(conn, path)
+    assert out["tables"]["okta_network_zones"]["refresh"] == "full"
+    assert out["tables"]["okta_network_zones"]["why"] == "last pulled over 20 hours ago"
+    assert out["tables"]["okta_policies"]["refresh"] == "unchanged"
+    assert "okta_api_tokens" in out["absent"] or "okta_api_tokens" in out["tables"]

@@ -15,7 +15,9 @@
 ** It returns JSON: mode (full or incremental), requests, changes, seconds,
 ** graph_seconds (running the graph's arms) and graph_apply_seconds
 ** (matching and writing their rows), per-table counts and what was done to
-** each table, and warnings.
+** each table, warnings, and "absent": the tables of the specs this build
+** does not have (skipped; a warning says so when the mirror holds rows of
+** one, which are then kept as they were).
 **
 ** How it reads and writes. The live tables are read with SQL through a
 ** private in-memory connection on which the okta_* modules are registered
@@ -1275,6 +1277,10 @@ static char *finish(sync_run *r) {
   cJSON_AddNumberToObject(out, "graph_apply_seconds", r->graph_apply_seconds);
   cJSON_AddStringToObject(out, "since", r->full ? "" : r->since_iso);
   cJSON_AddItemToObject(out, "tables", tables);
+  cJSON *absent = cJSON_AddArrayToObject(out, "absent");
+  for (int t = 0; t < COUNT(specs) && absent; t++) {
+    if (!r->st[t].present) cJSON_AddItemToArray(absent, cJSON_CreateString(specs[t].name));
+  }
   cJSON_AddItemReferenceToObject(out, "warnings", r->warnings);
   char *tj = cJSON_PrintUnformatted(tables), *wj = cJSON_PrintUnformatted(r->warnings);
   char *hwm = sqlite3_mprintf("{\"time\":\"%s\",\"overlap_seconds\":%lld}", r->start_iso, OVERLAP_MS / 1000);
