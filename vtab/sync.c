@@ -675,8 +675,8 @@ static int open_mirror(sync_run *r) {
     int tables = sqlite3_column_int(st, 0), runs = sqlite3_column_int(st, 1);
     sqlite3_finalize(st);
     if (tables > 0 && !runs) {
-      fail(r, "%s is not a mirror made by okta_sync (it has %d tables and no okta_sync_runs): it was left "
-              "untouched; give a new file or a mirror", r->path, tables);
+      fail(r, "%s is not a mirror made by okta_sync (it has %d table%s and no okta_sync_runs): it was left "
+              "untouched; give a new file or a mirror", r->path, tables, tables == 1 ? "" : "s");
       return SQLITE_ERROR;
     }
     if (pass == 1) break;
