@@ -196,6 +196,21 @@ def test_property_incremental_equals_full(fake, tmp_path, seed):
     assert out["changes"] == db.execute("SELECT count(*) FROM okta_changes WHERE run = 2").fetchone()[0] > 0
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_assignments_that_follow_groups_need_no_event_per_user(fake, tmp_path, seed):
+    # Group assignments, memberships and status changes log no
+    # application.user_membership event for the users they bring or take.
+    conn = connect(fake)
+    path = tmp_path / "m.db"
+    sync(conn, path)
+    kinds = ["app.assign_group", "app.unassign_group", "group.member_add", "group.member_remove", "group.delete",
+             "user.create", "user.deactivate", "rule.activate"]
+    applied = mutate(fake, random_batch={"seed": seed, "count": 40, "kinds": kinds, "quiet": True})
+    assert any(x.get("app_users") for x in applied)
+    sync(conn, path)
+    assert_as_full(conn, path, tmp_path)
+
+
 def test_nothing_changed_costs_four_requests_and_no_change(fake, tmp_path):
     conn = connect(fake)
     path = tmp_path / "m.db"

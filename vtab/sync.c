@@ -1095,13 +1095,30 @@ static int copy_columns(sync_run *r, int t) {
 }
 
 /* Derived re-pulls before a table's own: members of a group whose
-** membership moved (lastMembershipUpdated), and the inherited roles of
-** users who joined or left a group holding roles, or whose group's roles
-** changed (a user's roles list includes its groups' roles). */
+** membership moved (lastMembershipUpdated); the inherited roles of users
+** who joined or left a group holding roles, or whose group's roles changed
+** (a user's roles list includes its groups' roles); and the app
+** assignments that follow groups and status: the users of an app whose
+** group assignments changed, each (app, user) of a member who joined or
+** left a group assigned to apps, and the apps of a user whose status
+** changed. Those need no event per user (Okta's log names the group's
+** change; whether it also names every user it brings is not relied on). */
 static int derive_wants(sync_run *r, int t) {
   const char *n = specs[t].name;
-  if (strcmp(n, "okta_group_members") == 0) {
-    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, 0, 'group_id', c.k FROM temp.chg c WHERE "
+  if (strcmp(n, "okta_app_users") == 0 && spec_index("okta_app_groups") >= 0 &&
+      r->st[spec_index("okta_app_groups")].present) {
+    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -rowid, 'app_id', j ->> 'app_id' FROM temp.chg "
+          "WHERE tbl = 'okta_app_groups'", n);
+    mx(r, "CREATE TEMP TABLE derived AS SELECT DISTINCT ag.app_id AS a, c.j ->> 'user_id' AS u FROM temp.chg c "
+          "JOIN main.okta_app_groups ag ON ag.group_id = c.j ->> 'group_id' WHERE c.tbl = 'okta_group_members'");
+    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -1000000000 - rowid, 'app_id', a FROM temp.derived "
+          "UNION ALL SELECT %Q, -1000000000 - rowid, 'user_id', u FROM temp.derived", n, n);
+    mx(r, "DROP TABLE temp.derived");
+    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -c.rowid, 'user_id', c.k FROM temp.chg c JOIN "
+          "temp.chg o ON o.tbl = c.tbl AND o.k = c.k AND o.side = 'old' WHERE c.tbl = 'okta_users' AND c.side = 'new' "
+          "AND (c.j ->> 'status') IS NOT (o.j ->> 'status')", n);
+  } else if (strcmp(n, "okta_group_members") == 0) {
+    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -c.rowid, 'group_id', c.k FROM temp.chg c WHERE "
           "c.tbl = 'okta_groups' AND c.side = 'new' AND (c.j ->> 'last_membership_updated') IS NOT (SELECT "
           "o.j ->> 'last_membership_updated' FROM temp.chg o WHERE o.tbl = c.tbl AND o.side = 'old' AND o.k = c.k)", n);
   } else if (strcmp(n, "okta_user_roles") == 0 && spec_index("okta_group_roles") >= 0 &&

@@ -6,7 +6,10 @@
 Served by POST /__fake/mutate (server.py): {"ops": [...]} or {"random":
 {"seed": 1, "count": 50, "kinds": [...]}}, and "lag": seconds before the
 events become visible in /api/v1/logs (the System Log is eventually
-consistent). Every op returns what it did, with the ids it touched.
+consistent). Every op returns what it did, with the ids it touched. An op
+with "quiet": true writes no per-user application.user_membership event
+for the assignments that follow a group or a status change (a test that the
+mirror does not depend on them).
 
 What each change does to the timestamps, as Okta keeps them:
 - A user's lastUpdated moves when its profile or status changes (create,
@@ -101,6 +104,7 @@ def lagging(org):
 class Mutator:
     def __init__(self, org, rng, lag=0.0):
         self.org, self.rng, self.lag = org, rng, lag
+        self.quiet = False  # op "quiet": no per-user event for assignments that follow a group or a status
         self.tmpl = fixture.shape("log_event.json")
         self.everyone = next(g for g in org.groups if g["type"] == "BUILT_IN")
         self.admin = self._admin()
@@ -182,7 +186,7 @@ class Mutator:
         return any(ag["id"] != skip_gid and uid in self.org.members.get(ag["id"], [])
                    for ag in self.org.app_groups.get(a["id"], []))
 
-    def add_app_user(self, a, u, scope, note):
+    def add_app_user(self, a, u, scope, note, derived=False):
         t = now_iso()
         au = copy.deepcopy(next(iter(x for aus in self.org.app_users.values() for x in aus), None)) or {}
         profile = {}
@@ -197,15 +201,17 @@ class Mutator:
         aus = self.org.app_users.setdefault(a["id"], [])
         aus.append(au)
         aus.sort(key=lambda x: x["id"])
-        self.event("application.user_membership.add", [self.t_app_user(a, u), self.t_app(a), self.t_user(u)],
-                   uri="/api/v1/apps/%s/users" % a["id"], message="Add user to application membership")
+        if not (derived and self.quiet):
+            self.event("application.user_membership.add", [self.t_app_user(a, u), self.t_app(a), self.t_user(u)],
+                       uri="/api/v1/apps/%s/users" % a["id"], message="Add user to application membership")
         note.setdefault("app_users", []).append([a["id"], u["id"]])
 
-    def remove_app_user(self, a, u, note):
+    def remove_app_user(self, a, u, note, derived=False):
         aus = self.org.app_users.get(a["id"], [])
         self.org.app_users[a["id"]] = [x for x in aus if x["id"] != u["id"]]
-        self.event("application.user_membership.remove", [self.t_app_user(a, u), self.t_app(a), self.t_user(u)],
-                   uri="/api/v1/apps/%s/users/%s" % (a["id"], u["id"]), message="Remove user's application membership")
+        if not (derived and self.quiet):
+            self.event("application.user_membership.remove", [self.t_app_user(a, u), self.t_app(a), self.t_user(u)],
+                       uri="/api/v1/apps/%s/users/%s" % (a["id"], u["id"]), message="Remove user's application membership")
         note.setdefault("app_users", []).append([a["id"], u["id"]])
 
     def join(self, g, u, note):
@@ -219,7 +225,7 @@ class Mutator:
         if u["status"] != "DEPROVISIONED":
             for a in self.group_apps(g["id"]):
                 if not self.app_user(a, u["id"]):
-                    self.add_app_user(a, u, "GROUP", note)
+                    self.add_app_user(a, u, "GROUP", note, derived=True)
 
     def leave(self, g, u, note):
         self.org.members[g["id"]] = [x for x in self.org.members.get(g["id"], []) if x != u["id"]]
@@ -230,7 +236,7 @@ class Mutator:
         for a in self.group_apps(g["id"]):
             au = self.app_user(a, u["id"])
             if au and au["scope"] == "GROUP" and not self.group_path(a, u["id"]):
-                self.remove_app_user(a, u, note)
+                self.remove_app_user(a, u, note, derived=True)
 
     def status(self, u, status, etype):
         t = now_iso()
@@ -266,7 +272,7 @@ class Mutator:
         self.org.user_groups.setdefault(uid, []).append(self.everyone["id"])
         self.everyone["lastMembershipUpdated"] = t
         for a in self.group_apps(self.everyone["id"]):
-            self.add_app_user(a, u, "GROUP", note)
+            self.add_app_user(a, u, "GROUP", note, derived=True)
         dept_group = next((g for g in self.org.groups if g["profile"]["name"] == dept), None)
         if dept_group:
             self.join(dept_group, u, note)
@@ -303,7 +309,7 @@ class Mutator:
         # Deactivation removes the user's app assignments; its groups stay.
         for a in self.org.apps:
             if self.app_user(a, u["id"]):
-                self.remove_app_user(a, u, note)
+                self.remove_app_user(a, u, note, derived=True)
         note["user"] = u["id"]
 
     def op_user_suspend(self, op, note):
@@ -383,7 +389,7 @@ class Mutator:
             for uid in self.org.members.get(gid, []):
                 au = self.app_user(a, uid)
                 if au and au["scope"] == "GROUP" and not self.group_path(a, uid):
-                    self.remove_app_user(a, self.org.user_by_id[uid], note)
+                    self.remove_app_user(a, self.org.user_by_id[uid], note, derived=True)
         for uid in self.org.members.get(gid, []):
             self.org.user_groups[uid] = [x for x in self.org.user_groups.get(uid, []) if x != gid]
         self.org.members.pop(gid, None)
@@ -450,7 +456,7 @@ class Mutator:
         for uid in self.org.members.get(g["id"], []):
             u = self.org.user_by_id[uid]
             if u["status"] != "DEPROVISIONED" and not self.app_user(a, uid):
-                self.add_app_user(a, u, "GROUP", note)
+                self.add_app_user(a, u, "GROUP", note, derived=True)
         note.update(app=a["id"], group=g["id"])
 
     def op_app_unassign_group(self, op, note):
@@ -465,7 +471,7 @@ class Mutator:
         for uid in self.org.members.get(g["id"], []):
             au = self.app_user(a, uid)
             if au and au["scope"] == "GROUP" and not self.group_path(a, uid):
-                self.remove_app_user(a, self.org.user_by_id[uid], note)
+                self.remove_app_user(a, self.org.user_by_id[uid], note, derived=True)
         note.update(app=a["id"], group=g["id"])
 
     def op_app_create(self, op, note):
@@ -653,6 +659,7 @@ class Mutator:
 
     def apply(self, op):
         note = {"kind": op["kind"]}
+        self.quiet = bool(op.get("quiet"))
         getattr(self, "op_" + op["kind"].replace(".", "_"))(op, note)
         return note
 
@@ -670,9 +677,9 @@ def apply(org, ops, lag=0.0, seed=None):
     return out
 
 
-def random_batch(org, seed, count, kinds=None, lag=0.0):
+def random_batch(org, seed, count, kinds=None, lag=0.0, quiet=False):
     """count random changes, every kind equally likely (one that has nothing
-    to act on is replaced by another)."""
+    to act on is replaced by another); quiet as an op's "quiet"."""
     rng = random.Random(seed)
     m = Mutator(org, rng, lag)
     kinds = list(kinds or KINDS)
@@ -682,7 +689,7 @@ def random_batch(org, seed, count, kinds=None, lag=0.0):
         tries += 1
         kind = rng.choice(kinds)
         try:
-            out.append(m.apply({"kind": kind}))
+            out.append(m.apply({"kind": kind, "quiet": quiet}))
         except Skip:
             continue
     org.index()

@@ -959,7 +959,7 @@ class Handler(BaseHTTPRequestHandler):
                 if "random" in spec:
                     rnd = spec["random"]
                     applied = mutate.random_batch(fake.org, rnd.get("seed"), rnd.get("count", 1), rnd.get("kinds"),
-                                                  spec.get("lag", 0))
+                                                  spec.get("lag", 0), rnd.get("quiet", False))
                 else:
                     applied = mutate.apply(fake.org, spec.get("ops", []), spec.get("lag", 0), spec.get("seed"))
                 # Serialised objects, paging keys and responses all describe the old org.
