@@ -131,6 +131,7 @@ typedef struct sync_spec {
   const char *copy;       /* "table:col:a b c": columns a, b, c are table's, of the row whose key is col */
   int page;               /* rows per request of the full listing (users, groups: by id or re-list) */
   const char *index;      /* indexes, when not one per key column: "a,b c" is (a, b) and (c) */
+  int on_status;          /* a user whose status changed has its rows (user_id) re-pulled */
 } sync_spec;
 
 /* Event types for the tables of the core, from Okta's event type catalog
@@ -161,10 +162,11 @@ static const sync_spec specs[] = {
   {"okta_app_groups", R_CHILD, "app_id group_id", {{"app_id", "AppInstance", 200}, {"group_id", "UserGroup", 1}},
    "group.application_assignment.", "app_id:okta_applications group_id:okta_groups"},
   {"okta_app_users", R_CHILD, "app_id user_id", {{"app_id", "AppInstance", 500}, {"user_id", "User", 1}},
-   "application.user_membership.", "app_id:okta_applications user_id:okta_users"},
-  {"okta_user_factors", R_CHILD, "user_id id", {{"user_id", "User", 0}}, "user.mfa.factor.", "user_id:okta_users"},
+   "application.user_membership.", "app_id:okta_applications user_id:okta_users", .on_status = 1},
+  {"okta_user_factors", R_CHILD, "user_id id", {{"user_id", "User", 0}}, "user.mfa.factor.", "user_id:okta_users",
+   .on_status = 1},
   {"okta_user_authenticator_enrollments", R_CHILD, "user_id id", {{"user_id", "User", 0}},
-   "user.mfa.factor.|user.authenticator.", "user_id:okta_users"},
+   "user.mfa.factor.|user.authenticator.", "user_id:okta_users", .on_status = 1},
   {"okta_group_roles", R_CHILD, "group_id id", {{"group_id", "UserGroup", 0}}, "group.privilege.",
    "group_id:okta_groups"},
   {"okta_user_roles", R_CHILD, "user_id id assignment_type", {{"user_id", "User", 0}}, "user.account.privilege.",
@@ -1100,11 +1102,16 @@ static int copy_columns(sync_run *r, int t) {
 ** (a user's roles list includes its groups' roles); and the app
 ** assignments that follow groups and status: the users of an app whose
 ** group assignments changed, each (app, user) of a member who joined or
-** left a group assigned to apps, and the apps of a user whose status
-** changed. Those need no event per user (Okta's log names the group's
-** change; whether it also names every user it brings is not relied on). */
+** left a group assigned to apps; and the rows of a user whose status
+** changed in the tables that say so (on_status: apps, factors). Those need
+** no event per user (Okta's log names the group's or the user's change;
+** whether it also names every row that follows is not relied on). */
 static int derive_wants(sync_run *r, int t) {
   const char *n = specs[t].name;
+  if (specs[t].on_status && has_col(r, t, "user_id"))
+    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -c.rowid, 'user_id', c.k FROM temp.chg c JOIN "
+          "temp.chg o ON o.tbl = c.tbl AND o.k = c.k AND o.side = 'old' WHERE c.tbl = 'okta_users' AND c.side = 'new' "
+          "AND (c.j ->> 'status') IS NOT (o.j ->> 'status')", n);
   if (strcmp(n, "okta_app_users") == 0 && spec_index("okta_app_groups") >= 0 &&
       r->st[spec_index("okta_app_groups")].present) {
     mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -rowid, 'app_id', j ->> 'app_id' FROM temp.chg "
@@ -1114,9 +1121,6 @@ static int derive_wants(sync_run *r, int t) {
     mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -1000000000 - rowid, 'app_id', a FROM temp.derived "
           "UNION ALL SELECT %Q, -1000000000 - rowid, 'user_id', u FROM temp.derived", n, n);
     mx(r, "DROP TABLE temp.derived");
-    mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -c.rowid, 'user_id', c.k FROM temp.chg c JOIN "
-          "temp.chg o ON o.tbl = c.tbl AND o.k = c.k AND o.side = 'old' WHERE c.tbl = 'okta_users' AND c.side = 'new' "
-          "AND (c.j ->> 'status') IS NOT (o.j ->> 'status')", n);
   } else if (strcmp(n, "okta_group_members") == 0) {
     mx(r, "INSERT INTO temp.want(tbl, item, col, val) SELECT %Q, -c.rowid, 'group_id', c.k FROM temp.chg c WHERE "
           "c.tbl = 'okta_groups' AND c.side = 'new' AND (c.j ->> 'last_membership_updated') IS NOT (SELECT "
