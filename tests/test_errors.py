@@ -184,7 +184,7 @@ def test_module_and_function_lists(db):
     assert mods == sorted(TABLES + ["okta_entities", "okta_relationships", "okta_stats", "okta_warnings"])
     funcs = sorted({r[0] for r in db.execute("SELECT name FROM pragma_function_list WHERE name LIKE 'okta%'")})
     assert funcs == ["okta_aws_role_arn", "okta_cache_clear", "okta_config", "okta_debug", "okta_lower", "okta_schema",
-                     "okta_version", "okta_warnings"]
+                     "okta_sync", "okta_version", "okta_warnings"]
     assert db.execute("SELECT okta_version()").fetchone()[0] == "0.1.0"
 
 

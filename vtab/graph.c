@@ -736,17 +736,48 @@ static void graph_aux_free(void *p) {
   sqlite3_free(aux);
 }
 
+static const graph_table *const graph_tables[] = {&entities, &relationships};
+
 /* Registers okta_entities and okta_relationships. */
 int okta_register_graph(sqlite3 *db, okta_ctx *ctx) {
-  const graph_table *tables[] = {&entities, &relationships};
   int rc = SQLITE_OK;
-  for (int i = 0; rc == SQLITE_OK && i < 2; i++) {
+  for (int i = 0; rc == SQLITE_OK && i < COUNT(graph_tables); i++) {
     graph_aux *aux = sqlite3_malloc(sizeof(*aux));
     if (!aux) return SQLITE_NOMEM;
     aux->ctx = ctx;
-    aux->t = tables[i];
+    aux->t = graph_tables[i];
     okta_ctx_ref(ctx);
-    rc = sqlite3_create_module_v2(db, tables[i]->name, &graph_module, aux, graph_aux_free);
+    rc = sqlite3_create_module_v2(db, graph_tables[i]->name, &graph_module, aux, graph_aux_free);
   }
   return rc;
+}
+
+/* ------------------------------------------------- arms for the mirror */
+
+/* The mirror (vtab/sync.c) rebuilds the graph by running these same arms
+** over its plain okta_* tables. Table t (0 okta_entities, 1
+** okta_relationships): its name and number of arms; NULL past the last. */
+const char *okta_graph_table(int t, int *narm) {
+  if (t < 0 || t >= COUNT(graph_tables)) return NULL;
+  *narm = graph_tables[t]->narm;
+  return graph_tables[t]->name;
+}
+
+/* Arm a of table t as one SELECT of every column of the table in order,
+** the arm's constants as literals (sqlite3_free it); :org stays a
+** parameter. NULL when out of memory or out of range. */
+char *okta_graph_arm_select(int t, int a) {
+  if (t < 0 || t >= COUNT(graph_tables) || a < 0 || a >= graph_tables[t]->narm) return NULL;
+  const graph_table *g = graph_tables[t];
+  char *sql = sqlite3_mprintf("SELECT");
+  for (int i = 0; sql && i < g->ncol; i++) {
+    char *next = g->consts & (1u << i)
+                     ? sqlite3_mprintf("%s%s %Q AS %s", sql, i ? "," : "", g->arms[a].consts[i], g->cols[i])
+                     : sqlite3_mprintf("%s%s %s", sql, i ? "," : "", g->cols[i]);
+    sqlite3_free(sql);
+    sql = next;
+  }
+  char *out = sql ? sqlite3_mprintf("%s FROM (%s)", sql, g->arms[a].sql) : NULL;
+  sqlite3_free(sql);
+  return out;
 }

@@ -43,10 +43,12 @@ const int okta_table_count = COUNT(okta_table_list);
 
 int okta_register_graph(sqlite3 *db, struct okta_ctx *ctx);
 int okta_register_stats(sqlite3 *db, struct okta_ctx *ctx);
+int okta_register_sync(sqlite3 *db, struct okta_ctx *ctx);
 
-/* Modules that are not descriptor-driven: the access graph, and what the
-** connection did (okta_stats, okta_warnings). */
+/* Modules that are not descriptor-driven: the access graph, what the
+** connection did (okta_stats, okta_warnings), and the mirror (okta_sync). */
 int okta_register_extra_modules(sqlite3 *db, struct okta_ctx *ctx) {
   int rc = okta_register_graph(db, ctx);
-  return rc == SQLITE_OK ? okta_register_stats(db, ctx) : rc;
+  if (rc == SQLITE_OK) rc = okta_register_stats(db, ctx);
+  return rc == SQLITE_OK ? okta_register_sync(db, ctx) : rc;
 }

@@ -6,6 +6,16 @@ its own process; the fake org counts the requests, wait4() gives the
 process's CPU time and peak RSS. Results go to tests/bench/RESULTS.md.
 
     python3 bench.py [--sizes 10000,100000] [--latencies 0,50] [--quick]
+
+The mirror (okta_sync), with --sync: per org size, the requests and wall
+time of sql/snapshot.sql (today's full pull, for comparison), of the first
+sync, of an incremental sync after 1% of the users' worth of changes of
+every kind (the fake's POST /__fake/mutate, which writes the System Log
+events), of an incremental sync with nothing changed, and the time the
+graph takes to be rebuilt from the mirror. Its section of RESULTS.md is
+replaced, the rest kept (and kept by the other mode).
+
+    python3 bench.py --sync [--sizes 10000,100000] [--latencies 0] [--limits '{"default_rate_limit": 600}']
 """
 
 import argparse
@@ -134,9 +144,15 @@ def main():
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--latencies", default="0,50")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--sync", action="store_true", help="benchmark the mirror (okta_sync) instead")
+    ap.add_argument("--limits", help="JSON settings for the fake org (rate_limits, default_rate_limit ...)")
+    ap.add_argument("--churn", type=float, default=1.0, help="percent of the users' worth of changes (--sync)")
+    ap.add_argument("--skip-snapshot", action="store_true", help="--sync without the snapshot.sql comparison")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     latencies = [int(x) for x in args.latencies.split(",")]
+    if args.sync:
+        return sync_bench(args, sizes, latencies)
     results = []
     for n in sizes:
         print("building a fake org of %d users..." % n, file=sys.stderr, flush=True)
@@ -185,7 +201,7 @@ def write_results(path, results):
         lines.append("")
     lines += ["## Targets", ""] + check_targets(results)
     with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(lines) + "\n" + sync_section(path))
 
 
 def check_targets(results):
@@ -226,6 +242,134 @@ def check_targets(results):
         out.append("- Whole graph requests, %d users: %d; JupiterOne's N/200 + 2N + A + 2A = %d (%.0f%%)" % (
             r["users"], r["requests"], j1, 100.0 * r["requests"] / j1))
     return out
+
+
+# ------------------------------------------------------------ the mirror
+
+SYNC_BEGIN, SYNC_END = "<!-- okta_sync -->", "<!-- /okta_sync -->"
+
+
+def sync_section(path):
+    """The okta_sync section of an existing RESULTS.md (kept by the other mode)."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return ""
+    i, j = text.find(SYNC_BEGIN), text.find(SYNC_END)
+    return "\n" + text[i:j + len(SYNC_END)] + "\n" if i >= 0 and j > i else ""
+
+
+def sync_step(fake, env, sql, stdin=None):
+    """Runs one statement (or a script on stdin) in a fresh sqlite3 process."""
+    control(fake, "/__fake/reset", {})
+    control(fake, "/__fake/config", fake.settings)
+    cmd = ["sqlite3", "-bail", ":memory:", "-cmd", ".load " + EXT] + ([sql] if sql else [])
+    out, wall, cpu, rss = measure(cmd, env, stdin)
+    counts = control(fake, "/__fake/count")
+    r = {"requests": counts["requests"], "rate_limited": counts["rate_limited"], "wall": wall, "cpu": cpu, "rss": rss}
+    if sql:
+        r["sync"] = json.loads(out.strip().splitlines()[-1])
+    return r
+
+
+def sync_bench(args, sizes, latencies):
+    results = []
+    work = os.path.join(HERE, "work")
+    os.makedirs(work, exist_ok=True)
+    for n in sizes:
+        print("building a fake org of %d users..." % n, file=sys.stderr, flush=True)
+        fake = start_fake(users=n)
+        try:
+            info = control(fake, "/__fake/info")
+            for k, lat in enumerate(latencies):
+                if k:  # the last pass changed the org
+                    control(fake, "/__fake/org", {"users": n})
+                fake.settings = dict(json.loads(args.limits or "{}"), latency_ms=lat)
+                env = dict(os.environ, OKTA_CLIENT_ORGURL=fake.url, OKTA_CLIENT_TOKEN=fake.token,
+                           OKTA_SQLITE_PROGRESS="off", OKTA_SQLITE_CONCURRENCY=str(CONCURRENCY))
+                mirror = os.path.join(work, "mirror-%d-%d.db" % (n, lat))
+                for ext in ("", "-wal", "-shm"):
+                    if os.path.exists(mirror + ext):
+                        os.unlink(mirror + ext)
+                row = {"users": n, "latency": lat, "info": info}
+                snap = os.path.join(work, "snapshot-%d-%d.db" % (n, lat))
+                if os.path.exists(snap):
+                    os.unlink(snap)
+                with open(os.path.join(ROOT, "sql", "snapshot.sql")) as f:
+                    script = ".parameter set @file %s\n" % snap + f.read()
+                if args.skip_snapshot:
+                    row["snapshot"] = {"requests": 0, "rate_limited": 0, "wall": 0, "cpu": 0, "rss": 0, "skipped": True}
+                else:
+                    row["snapshot"] = sync_step(fake, env, None, stdin=script)
+                    os.unlink(snap)
+                row["full"] = sync_step(fake, env, "SELECT okta_sync('%s')" % mirror)
+                ops = max(1, int(n * args.churn / 100))
+                applied = control(fake, "/__fake/mutate", {"random": {"seed": 1, "count": ops}})["applied"]
+                row["ops"] = sum(1 for a in applied if not a.get("skipped"))
+                row["incremental"] = sync_step(fake, env, "SELECT okta_sync('%s')" % mirror)
+                row["nothing"] = sync_step(fake, env, "SELECT okta_sync('%s')" % mirror)
+                results.append(row)
+                for k in ("snapshot", "full", "incremental", "nothing"):
+                    r = row[k]
+                    print("%6d users %3d ms %-12s %7d req %8.2f s %7.2f cpu %7.1f MiB%s" % (
+                        n, lat, k, r["requests"], r["wall"], r["cpu"], r["rss"],
+                        "  graph %.2f s, feed %.2f s" % (r["sync"]["graph_seconds"], r["sync"]["graph_apply_seconds"])
+                        if "sync" in r else ""),
+                        file=sys.stderr, flush=True)
+                os.unlink(mirror)
+        finally:
+            fake.proc.terminate()
+            fake.proc.wait()
+        write_sync_results(args.out, results, args)
+
+
+def write_sync_results(path, results, args):
+    lines = [SYNC_BEGIN, "## Mirror: okta_sync", "",
+             "Generated by `tests/bench/bench.py --sync%s` on %s UTC, same machine. Each step runs in a fresh "
+             "sqlite3 process; requests are counted by the fake org. The churn is %s%% of the users' worth of "
+             "random changes of every kind (tests/fakeorg/mutate.py, with their System Log events). Graph: the "
+             "seconds okta_sync spent running the graph's arms over the mirror (the rebuild); feed: the seconds it then "
+             "spent matching the new graph with the mirror's, recording the change feed and writing the rows that "
+             "changed." % (" --limits '%s'" % args.limits if args.limits else "",
+                                       time.strftime("%Y-%m-%d %H:%M", time.gmtime()), args.churn), "",
+             "| users | latency ms | step | requests | 429s | wall s | CPU s | peak RSS MiB | graph s | feed s | changes |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    titles = {"snapshot": "sql/snapshot.sql (today)", "full": "first sync", "incremental": "incremental, %d changes",
+              "nothing": "incremental, nothing changed"}
+    for row in results:
+        for k in ("snapshot", "full", "incremental", "nothing"):
+            r = row[k]
+            s = r.get("sync", {})
+            lines.append("| %d | %d | %s | %d | %d | %.2f | %.2f | %.1f | %s | %s | %s |" % (
+                row["users"], row["latency"], titles[k] % row["ops"] if "%" in titles[k] else titles[k],
+                r["requests"], r["rate_limited"], r["wall"], r["cpu"], r["rss"],
+                "%.2f" % s["graph_seconds"] if s else "", "%.2f" % s["graph_apply_seconds"] if s else "",
+                s.get("changes", "") if s else ""))
+    lines += ["", "Targets:", ""]
+    for row in results:
+        full, inc, snap = row["full"], row["incremental"], row["snapshot"]
+        snap_cmp = "not run" if snap.get("skipped") else "%d: %s" % (
+            snap["requests"], "met" if full["requests"] <= snap["requests"] else "NOT met")
+        lines.append("- %d users, %d ms: first sync %d requests vs the snapshot's %s; incremental %d requests = "
+                     "%.1f%% of the first sync's (target at most 3%%): %s; nothing changed: %d requests; graph rebuilt "
+                     "in %.2f s (target under 5 s at 100,000 users): %s, then matched with the mirror and its "
+                     "changes written in %.2f s" % (
+                         row["users"], row["latency"], full["requests"], snap_cmp, inc["requests"],
+                         100.0 * inc["requests"] / max(1, full["requests"]),
+                         "met" if inc["requests"] <= 0.03 * full["requests"] else "NOT met", row["nothing"]["requests"],
+                         inc["sync"]["graph_seconds"], "met" if inc["sync"]["graph_seconds"] < 5 else "NOT met",
+                         inc["sync"]["graph_apply_seconds"]))
+    lines.append(SYNC_END)
+    section = "\n".join(lines)
+    try:
+        text = open(path).read()
+    except OSError:
+        text = "# Benchmark results\n"
+    i, j = text.find(SYNC_BEGIN), text.find(SYNC_END)
+    text = text[:i].rstrip("\n") + "\n\n" + section + text[j + len(SYNC_END):] if i >= 0 and j > i else \
+        text.rstrip("\n") + "\n\n" + section + "\n"
+    with open(path, "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,11 @@ Control API (no auth), used by the tests:
                                     concurrency_limit, roles_forbidden, ...
     POST /__fake/faults   [{...}]   fault rules, see Fault below
     POST /__fake/org      {...}     rebuild the org: users, seed, version
+    POST /__fake/mutate   {...}     change the org as an admin would, with the
+                                    System Log events Okta writes (mutate.py):
+                                    {"ops": [...]} or {"random": {"seed",
+                                    "count", "kinds"}}, "lag": seconds before
+                                    the events are visible in /logs
 
 Run standalone:  python3 server.py --port 8080 --users 10000
 """
@@ -41,6 +46,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expr  # noqa: E402
 import fixture  # noqa: E402
+import mutate  # noqa: E402
 import oauth  # noqa: E402
 import replay  # noqa: E402
 
@@ -579,8 +585,11 @@ def h_logs(fake, req):
     def compute():
         out = []
         s_iso, u_iso = fixture.iso(since), fixture.iso(until) if until else None
+        now_ts = time.time()
         for e in fake.org.logs:
             if e["published"] < s_iso or e["published"] < kept or (u_iso and e["published"] >= u_iso):
+                continue
+            if not mutate.visible(fake.org, e, now_ts):  # written, not yet readable
                 continue
             if tree is not None and not expr.evaluate(tree, e):
                 continue
@@ -589,7 +598,7 @@ def h_logs(fake, req):
             out.append(e)
         # cursor by uuid needs uuid order within the result
         return sorted(out, key=lambda e: e["uuid"])
-    items = cached(fake, key, compute) if until else compute()
+    items = cached(fake, key, compute) if until and not mutate.lagging(fake.org) else compute()
     return paginate(fake, req, items, "/api/v1/logs", key="uuid", polling=until is None)
 
 
@@ -1303,6 +1312,18 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/__fake/org":
             spec = json.loads(body or b"{}")
             fake.rebuild(spec.get("users"), spec.get("seed"), spec.get("version"))
+        elif path == "/__fake/mutate":
+            spec = json.loads(body or b"{}")
+            with fake.lock:
+                if "random" in spec:
+                    rnd = spec["random"]
+                    applied = mutate.random_batch(fake.org, rnd.get("seed"), rnd.get("count", 1), rnd.get("kinds"),
+                                                  spec.get("lag", 0), rnd.get("quiet", False))
+                else:
+                    applied = mutate.apply(fake.org, spec.get("ops", []), spec.get("lag", 0), spec.get("seed"))
+                # Serialised objects, paging keys and responses all describe the old org.
+                fake.cache, fake.json_cache, fake.keys_cache = {}, {}, {}
+            out = {"applied": applied}
         elif path == "/__fake/count":
             with fake.lock:
                 out = {"requests": len(fake.log), "rate_limited": sum(1 for e in fake.log if e.get("status") == 429)}
