@@ -43,6 +43,7 @@ PER_SERVER_ROUTES(policy_routes, policies_of_server);
 const okta_table okta_auth_server_policies_table = {
   "okta_auth_server_policies", "access policies of authorization servers (which clients they cover)", policy_cols,
   COUNT(policy_cols), policy_routes, COUNT(policy_routes), AS_NEEDS,
+  .key = "auth_server_id id"
 };
 
 /* -------------------------------------------------------- policy rules */
@@ -78,7 +79,7 @@ static const okta_route rule_routes[] = {
 
 const okta_table okta_auth_server_policy_rules_table = {
   "okta_auth_server_policy_rules", "rules of authorization server policies (grant types, scopes, token lifetimes)",
-  rule_cols, COUNT(rule_cols), rule_routes, COUNT(rule_routes), AS_NEEDS,
+  rule_cols, COUNT(rule_cols), rule_routes, COUNT(rule_routes), AS_NEEDS, .key = "auth_server_id policy_id id",
 };
 
 /* -------------------------------------------------------------- scopes */
@@ -104,6 +105,7 @@ PER_SERVER_ROUTES(scope_routes, scopes_of_server);
 const okta_table okta_auth_server_scopes_table = {
   "okta_auth_server_scopes", "scopes of authorization servers", scope_cols, COUNT(scope_cols), scope_routes,
   COUNT(scope_routes), AS_NEEDS,
+  .key = "auth_server_id id"
 };
 
 /* -------------------------------------------------------------- claims */
@@ -122,6 +124,7 @@ PER_SERVER_ROUTES(claim_routes, claims_of_server);
 const okta_table okta_auth_server_claims_table = {
   "okta_auth_server_claims", "claims authorization servers put into tokens", claim_cols, COUNT(claim_cols),
   claim_routes, COUNT(claim_routes), AS_NEEDS,
+  .key = "auth_server_id id"
 };
 
 /* ------------------------------------------------------------- clients */
@@ -138,4 +141,5 @@ PER_SERVER_ROUTES(client_routes, clients_of_server);
 const okta_table okta_auth_server_clients_table = {
   "okta_auth_server_clients", "OAuth clients that hold tokens from each authorization server", client_cols,
   COUNT(client_cols), client_routes, COUNT(client_routes), AS_NEEDS,
+  .key = "auth_server_id client_id"
 };

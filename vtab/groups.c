@@ -158,4 +158,5 @@ static const okta_route owner_routes[] = {
 const okta_table okta_group_owners_table = {
   "okta_group_owners", "owners of groups (users or groups)", owner_cols, COUNT(owner_cols), owner_routes,
   COUNT(owner_routes), "scope okta.groups.read or any administrator role",
+  .key = "group_id id"
 };

@@ -82,6 +82,7 @@ static const okta_route permission_routes[] = {
 const okta_table okta_role_permissions_table = {
   "okta_role_permissions", "permissions of custom admin roles", permission_cols, COUNT(permission_cols),
   permission_routes, COUNT(permission_routes), IAM_NEEDS,
+  .key = "role_id label"
 };
 
 /* -------------------------------------------------------- resource sets */
@@ -123,5 +124,5 @@ static const okta_route resource_routes[] = {
 
 const okta_table okta_resource_set_resources_table = {
   "okta_resource_set_resources", "the resources (groups, apps, users, ...) in each resource set", resource_cols,
-  COUNT(resource_cols), resource_routes, COUNT(resource_routes), IAM_NEEDS,
+  COUNT(resource_cols), resource_routes, COUNT(resource_routes), IAM_NEEDS, .key = "resource_set_id id",
 };

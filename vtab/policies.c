@@ -38,6 +38,7 @@ static const okta_route rule_routes[] = {
 const okta_table okta_policy_rules_table = {
   "okta_policy_rules", "rules of every policy (sign-on, app sign-in, password, MFA enrollment, ...)", rule_cols,
   COUNT(rule_cols), rule_routes, COUNT(rule_routes), "scope okta.policies.read or any administrator role",
+  .key = "policy_id id"
 };
 
 /* ----------------------------------------------------------- mappings */
@@ -81,4 +82,5 @@ const okta_table okta_policy_mappings_table = {
   "okta_policy_mappings", "which applications each app sign-in or profile enrollment policy applies to",
   mapping_cols, COUNT(mapping_cols), mapping_routes, COUNT(mapping_routes),
   "scope okta.policies.read or any administrator role",
+  .key = "policy_id id",
 };

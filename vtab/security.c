@@ -81,6 +81,7 @@ const okta_table okta_user_authenticator_enrollments_table = {
   "the factors the enrollment policy allows)",
   enrollment_cols, COUNT(enrollment_cols), enrollment_routes, COUNT(enrollment_routes),
   "scope okta.users.read or any administrator role",
+  .key = "user_id id"
 };
 
 /* -------------------------------------------------------------- roles */
