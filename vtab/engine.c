@@ -152,6 +152,7 @@ typedef struct okta_vtab {
   double store_expires;
   okta_client *store_cli;
   long store_generation;     /* the cache generation it was read from */
+  int building;              /* store_build's own full scan is running */
 } okta_vtab;
 
 /* One listing (all pages, all passes) for one key. */
@@ -1410,6 +1411,21 @@ static int constraint_apply(okta_cursor *cur, filter_terms *ft, int col, const c
       return param_set(cur, lower ? cd->api : cd->api_hi, iso, !lower, lower) ? SQLITE_NOMEM : SQLITE_OK;
     return term_add(cur, ft, cd, lower ? "ge" : "lt", iso) ? SQLITE_NOMEM : SQLITE_OK;
   }
+  if (cd->dialect == D_TIME_RANGE) {
+    /* = on a timestamp: the one instant, since=t until=t+1ms. A value not
+    ** in Okta's own format (its timestamps always are) equals none. */
+    int64_t ms;
+    char lo[32], hi[32];
+    ft->exact = 0;
+    if (!okta_is_canonical_time(v) || okta_parse_iso8601(v, &ms)) {
+      ft->no_rows = 1;
+      return SQLITE_OK;
+    }
+    okta_format_iso8601(ms, lo);
+    okta_format_iso8601(ms + 1, hi);
+    if (param_set(cur, cd->api, lo, 0, 1) || param_set(cur, cd->api_hi, hi, 1, 0)) return SQLITE_NOMEM;
+    return SQLITE_OK;
+  }
   if (cd->id_prefix && !id_ok(cd, v)) {
     if (cd->flags & COL_HIDDEN) ft->no_rows = 1; /* an input no resource can match */
     else ft->exact = 0;
@@ -1432,10 +1448,24 @@ static int constraint_apply(okta_cursor *cur, filter_terms *ft, int col, const c
   return term_add(cur, ft, cd, "eq", v) ? SQLITE_NOMEM : SQLITE_OK;
 }
 
+/* The value of a pushed parameter, or NULL. */
+static const char *param_get(okta_cursor *cur, const char *name) {
+  for (int i = 0; i < cur->nparams; i++) {
+    if (strcmp(cur->params[i].name, name) == 0) return cur->params[i].value;
+  }
+  return NULL;
+}
+
 /* Turns the gathered terms into filter= / search= parameters. */
 static int terms_finish(okta_cursor *cur, filter_terms *ft) {
   const okta_table *t = ((okta_vtab *)cur->base.pVtab)->t;
   okta_buf *filter = &ft->filter, *search = &ft->search;
+  for (int c = 0; c < t->ncol; c++) {
+    /* Bounds that leave no instant (since >= until): no rows, no request. */
+    const char *lo = t->cols[c].dialect == D_TIME_RANGE ? param_get(cur, t->cols[c].api) : NULL;
+    const char *hi = lo ? param_get(cur, t->cols[c].api_hi) : NULL;
+    if (hi && strcmp(lo, hi) >= 0) ft->no_rows = 1;
+  }
   if (ft->raw_filter && ft->raw_search) {
     ft->err = okta_strdup("filter and search cannot be combined (Okta applies one of them); put "
                           "both conditions in one search expression");
@@ -1601,6 +1631,7 @@ static int store_build(okta_cursor *cur, uint64_t keep) {
   if (sql.oom) { okta_buf_free(&sql); return SQLITE_NOMEM; }
   sqlite3_stmt *st = NULL;
   long before = okta_pages_read(cur->cli);
+  vt->building = 1;
   int rc = sqlite3_prepare_v2(db, sql.p, -1, &st, NULL);
   okta_buf_free(&sql);
   okta_rowstore *rs = rc == SQLITE_OK ? okta_rowstore_new(t->ncol, keep) : NULL;
@@ -1616,6 +1647,7 @@ static int store_build(okta_cursor *cur, uint64_t keep) {
     okta_vtab_error(&vt->base, "%s", sqlite3_errmsg(db));
   }
   sqlite3_finalize(st);
+  vt->building = 0;
   free(vals);
   if (rc != SQLITE_OK) {
     okta_rowstore_free(rs);
@@ -1646,7 +1678,7 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
     okta_rowstore_free(vt->store); /* as stale as the responses it came from */
     vt->store = NULL;
   }
-  if (vt->listing < 0 || !okta_client_caching(cur->cli)) return 0;
+  if (vt->listing < 0 || vt->building || !okta_client_caching(cur->cli)) return 0;
   if (cur->route->arg >= 0 && cur->nargs > 0) {
     cur->skeys = cur->args;
     cur->nskeys = cur->nargs;
@@ -1655,13 +1687,20 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
     cur->skeys = &cur->probe_val;
     cur->nskeys = 1;
     cur->skey_col = cur->probe_col;
+  } else if (cur->route_idx == vt->listing && cur->nparams == 0 && cur->want < 0) {
+    /* The same full scan again (the inner side of a join on a column the
+    ** API cannot take): every row, from the store. */
+    cur->skeys = NULL;
+    cur->nskeys = 1;
+    cur->skey_col = -1;
   } else {
     return 0;
   }
   for (int c = 0; c < t->ncol; c++) {
     if (cur->colval[c]) return 0; /* an input only the API can apply */
   }
-  uint64_t need = used | (1ULL << (cur->skey_col < 63 ? cur->skey_col : 63));
+  uint64_t need = used;
+  if (cur->skey_col >= 0) need |= 1ULL << (cur->skey_col < 63 ? cur->skey_col : 63);
   for (int k = 0; k < vt->nkey; k++) need |= 1ULL << (vt->key_col[k] < 63 ? vt->key_col[k] : 63);
   long now = okta_pages_read(cur->cli);
   if (vt->probes && vt->probe_col == cur->skey_col) {
@@ -1681,7 +1720,7 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
   }
   if (!vt->store) {
     const col_path *p;
-    okta_cursor *o = driver_of(cur, cur->skeys[0], &p);
+    okta_cursor *o = cur->skeys ? driver_of(cur, cur->skeys[0], &p) : NULL;
     double more = o ? driver_remaining(o) : 0;
     if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)listing_pages(vt), more,
                              cur->route->arg >= 0 ? cur->route->cost : listing_pages(vt) / 10)) {
@@ -1698,8 +1737,13 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
   return 1;
 }
 
-/* The next stored row of the cursor's keys; sets eof after the last. */
+/* The next stored row of the cursor's keys (or of all, skey_col -1); sets
+** eof after the last. */
 static int store_next(okta_cursor *cur) {
+  if (cur->skey_col < 0) {
+    if (++cur->srow >= okta_rowstore_count(cur->store)) cur->eof = 1;
+    return SQLITE_OK;
+  }
   for (;;) {
     if (cur->argi > 0) {
       const char *key = cur->skeys[cur->argi - 1];

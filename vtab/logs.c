@@ -14,7 +14,7 @@
 static const okta_column log_cols[] = {
   TEXT("uuid", "uuid"),
   {"published", T_TEXT, "published", .dialect = D_TIME_RANGE, .api = "since", .api_hi = "until",
-   .ops = OP_RANGE},
+   .ops = OP_EQ | OP_RANGE},
   {"event_type", T_TEXT, "eventType", .dialect = D_FILTER, .api = "eventType", .ops = OP_EQ},
   TEXT("display_message", "displayMessage"),
   TEXT("severity", "severity"),
