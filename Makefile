@@ -8,6 +8,7 @@
 #   make install      okta.so, okta-sqlite3, the Python loader, reports, docs (PREFIX, DESTDIR)
 #   make demo         an access review against the fake org (or your org)
 #   make evidence     the HTML evidence report (EVIDENCE_ARGS=...), fake org or yours
+#   make difftest   the differential test (SEED, QUERIES)
 #   make bench        benchmark against the Okta Node.js SDK (tests/bench/RESULTS.md)
 #   make clean
 
@@ -33,7 +34,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c ext/unicode.c
 UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c ext/jwt.c
 
-.PHONY: all bench docs evidence fuzz install static test test-tsan test-unit test-sql test-asan test-valgrind demo clean
+.PHONY: all bench difftest docs evidence fuzz install static test test-tsan test-unit test-sql test-asan test-valgrind demo clean
 
 all: $(BUILD)/okta.so
 
@@ -101,6 +102,12 @@ test-tsan:
 	$(MAKE) BUILD=build/tsan CC=gcc CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" build/tsan/okta.so
 	gcc -O1 -g -fsanitize=thread -o build/tsan/threads tests/threads.c -lsqlite3 -lpthread
 	$(PYTHON) tests/tsan_run.py build/tsan/threads $(abspath build/tsan/okta)
+
+# The differential test at any size: SEED and QUERIES (make test runs 300).
+SEED    ?= 20261126
+QUERIES ?= 2000
+difftest: $(BUILD)/okta.so
+	$(PYTHON) tests/difftest.py --ext $(abspath $(BUILD)/okta) --seed $(SEED) --queries $(QUERIES)
 
 demo: $(BUILD)/okta.so
 	OKTA_EXT=$(abspath $(BUILD)/okta) sh tests/demo.sh

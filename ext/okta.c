@@ -83,7 +83,6 @@ struct okta_ctx {
 int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
 int okta_register_extra_modules(sqlite3 *db, okta_ctx *ctx);
 void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv);
-void okta_fn_aws_role_arn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* ------------------------------------------------------------- context */
 
@@ -536,22 +535,6 @@ static void fn_warnings(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   else sqlite3_result_error_nomem(ctx);
 }
 
-/* okta_lower(text): text lowercased with Unicode's default mapping, as
-** JupiterOne lowercases the email that keys a person (SQLite's lower()
-** folds ASCII only). NULL stays NULL. */
-static void fn_lower(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  const char *s = (const char *)sqlite3_value_text(argv[0]);
-  if (!s) {
-    if (sqlite3_value_type(argv[0]) != SQLITE_NULL) sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  size_t n;
-  char *out = okta_utf8_lower(s, (size_t)sqlite3_value_bytes(argv[0]), &n);
-  if (out) sqlite3_result_text64(ctx, out, n, free, SQLITE_UTF8);
-  else sqlite3_result_error_nomem(ctx);
-}
-
 /* Functions change or reveal connection state: a view or trigger in an
 ** untrusted database must not call them (SQLITE_DIRECTONLY). */
 static const struct {
@@ -567,8 +550,6 @@ static const struct {
   {"okta_cache_clear", 0, fn_cache_clear, SQLITE_UTF8 | SQLITE_DIRECTONLY},
   {"okta_warnings", 0, fn_warnings, SQLITE_UTF8 | SQLITE_DIRECTONLY},
   {"okta_schema", 0, okta_fn_schema, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
-  {"okta_lower", 1, fn_lower, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
-  {"okta_aws_role_arn", 2, okta_fn_aws_role_arn, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
 };
 
 /* Entry point: registers every table and function on the connection. */
@@ -598,6 +579,7 @@ int sqlite3_okta_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *
     rc = sqlite3_create_function_v2(db, okta_functions[i].name, okta_functions[i].nargs, okta_functions[i].flags,
                                     ctx, okta_functions[i].fn, NULL, NULL, okta_ctx_unref);
   }
+  if (rc == SQLITE_OK) rc = okta_register_pure_functions(db);
   if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("okta: registration failed: %s", sqlite3_errstr(rc));
   okta_ctx_unref(ctx);
   return rc;

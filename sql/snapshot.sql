@@ -30,6 +30,25 @@ CREATE TABLE snap.okta_authorization_servers AS SELECT * FROM okta_authorization
 CREATE TABLE snap.okta_identity_providers AS SELECT * FROM okta_identity_providers;
 CREATE TABLE snap.okta_authenticators AS SELECT * FROM okta_authenticators;
 CREATE TABLE snap.okta_devices AS SELECT * FROM okta_devices;
+CREATE TABLE snap.okta_policy_rules AS SELECT * FROM okta_policy_rules;
+CREATE TABLE snap.okta_policy_mappings AS SELECT * FROM okta_policy_mappings;
+CREATE TABLE snap.okta_auth_server_policies AS SELECT * FROM okta_auth_server_policies;
+CREATE TABLE snap.okta_auth_server_policy_rules AS SELECT * FROM okta_auth_server_policy_rules;
+CREATE TABLE snap.okta_auth_server_scopes AS SELECT * FROM okta_auth_server_scopes;
+CREATE TABLE snap.okta_auth_server_claims AS SELECT * FROM okta_auth_server_claims;
+CREATE TABLE snap.okta_auth_server_clients AS SELECT * FROM okta_auth_server_clients;
+CREATE TABLE snap.okta_api_tokens AS SELECT * FROM okta_api_tokens;
+CREATE TABLE snap.okta_group_owners AS SELECT * FROM okta_group_owners;
+-- Admin roles, custom roles and enrollments may be out of the token's
+-- reach (or, for enrollments, the org's: classic orgs have none): an empty
+-- table and a warning in snapshot_warnings, as the graph does.
+CREATE TABLE snap.okta_user_roles AS SELECT * FROM okta_user_roles;
+CREATE TABLE snap.okta_group_roles AS SELECT * FROM okta_group_roles;
+CREATE TABLE snap.okta_custom_roles AS SELECT * FROM okta_custom_roles;
+CREATE TABLE snap.okta_role_permissions AS SELECT * FROM okta_role_permissions;
+CREATE TABLE snap.okta_resource_sets AS SELECT * FROM okta_resource_sets;
+CREATE TABLE snap.okta_resource_set_resources AS SELECT * FROM okta_resource_set_resources;
+CREATE TABLE snap.okta_user_authenticator_enrollments AS SELECT * FROM okta_user_authenticator_enrollments;
 -- Roles and logs may be out of the token's reach: the graph records a
 -- warning for them instead of failing.
 CREATE TABLE snap.okta_entities AS SELECT * FROM okta_entities;

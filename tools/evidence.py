@@ -93,12 +93,12 @@ STATUS_COLORS = {"ACTIVE": "#1f7a4d", "PASSWORD_EXPIRED": "#c4860b", "LOCKED_OUT
 ACCENT = "#1f3f8f"
 
 # The summary's own queries, over the temp tables the reports leave behind
-# (ea_users, mfa_users, mfa_factors, adm), so they cost no request.
+# (ea_users, mfa_users, mfa_methods, adm), so they cost no request.
 SUMMARY_SQL = {
     "users-by-status": "SELECT status, count(*) FROM temp.ea_users GROUP BY status",
     "mfa": "SELECT count(*) AS active_users,\n"
-           "       coalesce(sum(EXISTS (SELECT 1 FROM temp.mfa_factors f WHERE f.user_id = u.id "
-           "AND f.status = 'ACTIVE')), 0) AS with_mfa\n  FROM temp.mfa_users u",
+           "       coalesce(sum(EXISTS (SELECT 1 FROM temp.mfa_methods m WHERE m.user_id = u.id "
+           "AND m.status = 'ACTIVE')), 0) AS with_mfa\n  FROM temp.mfa_users u",
     "admins-by-role": "SELECT role, count(DISTINCT login) FROM temp.adm GROUP BY role ORDER BY 2 DESC, 1",
     "admin-logins": "SELECT DISTINCT login FROM temp.adm",
 }
@@ -572,6 +572,10 @@ def open_mirror(path):
     if not os.path.isfile(path):
         sys.exit("okta: mirror %s: no such file" % path)
     conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(path)), uri=True)
+    # The reports key a person by the email lowercased with Unicode's rules
+    # (the extension's okta_lower); Python's str.lower() applies the same
+    # default mapping, final sigma included.
+    conn.create_function("okta_lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     missing = [t for t in ("okta_users", "okta_relationships", "okta_sync_runs", "okta_changes") if t not in have]
     if missing:

@@ -784,7 +784,11 @@ char *okta_graph_arm_select(int t, int a) {
     sqlite3_free(sql);
     sql = next;
   }
-  char *out = sql ? sqlite3_mprintf("%s FROM (%s)", sql, g->arms[a].sql) : NULL;
+  /* A skip_null arm's row without a target is no edge (the live table
+  ** skips it with a warning). */
+  char *out = sql ? sqlite3_mprintf("%s FROM (%s)%s", sql, g->arms[a].sql,
+                                    g->arms[a].skip_null ? " WHERE to_key IS NOT NULL" : "")
+                  : NULL;
   sqlite3_free(sql);
   return out;
 }

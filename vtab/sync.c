@@ -655,6 +655,7 @@ static int open_mirror(sync_run *r) {
     return SQLITE_ERROR;
   }
   sqlite3_busy_timeout(r->m, BUSY_TIMEOUT_MS);
+  okta_register_pure_functions(r->m); /* the graph's arms run here too */
   /* A run rewrites large tables and diffs them: 64 MiB of pages each for
   ** the mirror and the temporary tables, not SQLite's default 2 MiB. */
   sqlite3_exec(r->m, "PRAGMA main.cache_size = -65536; PRAGMA temp.cache_size = -65536", NULL, NULL, NULL);

@@ -172,4 +172,9 @@ extern const int okta_table_count;
 void okta_result_json(sqlite3_context *ctx, const cJSON *v);
 const cJSON *okta_json_path(const cJSON *item, const char *path);
 
+/* The SQL function okta_lower(text): Unicode lowercasing (okta_utf8_lower). */
+void okta_sql_lower(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* Registers okta_lower and okta_aws_role_arn (what the graph's arms call) on db. */
+int okta_register_pure_functions(sqlite3 *db);
+
 #endif

@@ -369,3 +369,37 @@ void okta_col_enrollment_profile(sqlite3_context *ctx, const cJSON *item, const 
   okta_result_json(ctx, copy);
   cJSON_Delete(copy);
 }
+
+/* okta_lower(text): text lowercased with Unicode's default mapping, as
+** JupiterOne lowercases the email that keys a person (SQLite's lower()
+** folds ASCII only). NULL stays NULL. */
+void okta_sql_lower(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *s = (const char *)sqlite3_value_text(argv[0]);
+  if (!s) {
+    if (sqlite3_value_type(argv[0]) != SQLITE_NULL) sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  size_t n;
+  char *out = okta_utf8_lower(s, (size_t)sqlite3_value_bytes(argv[0]), &n);
+  if (out) sqlite3_result_text64(ctx, out, n, free, SQLITE_UTF8);
+  else sqlite3_result_error_nomem(ctx);
+}
+
+/* Registers the pure functions the graph's arms call (okta_lower,
+** okta_aws_role_arn) on db: the extension's connections and the mirror's,
+** where okta_sync runs the same arms. */
+int okta_register_pure_functions(sqlite3 *db) {
+  static const struct {
+    const char *name;
+    int nargs;
+    void (*fn)(sqlite3_context *, int, sqlite3_value **);
+  } fns[] = {{"okta_lower", 1, okta_sql_lower}, {"okta_aws_role_arn", 2, okta_fn_aws_role_arn}};
+  for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+    int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
+                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, fns[i].fn, NULL,
+                                        NULL, NULL);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
