@@ -26,7 +26,8 @@ LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcjson 
 
 EXT_SRC  := $(wildcard ext/*.c)
 VTAB_SRC := $(wildcard vtab/*.c)
-SRC      := $(EXT_SRC) $(VTAB_SRC)
+TOP_SRC  := src/okta.c
+SRC      := $(EXT_SRC) $(VTAB_SRC) $(TOP_SRC)
 HDR      := $(wildcard ext/*.h vtab/*.h)
 OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 

@@ -38,6 +38,18 @@ typedef struct okta_warning {
 } okta_warning;
 okta_warning *okta_ctx_warnings(okta_ctx *ctx);
 
+/* A new context for db, holding one reference (the caller's). */
+okta_ctx *okta_ctx_new(sqlite3 *db);
+
+/* The SQL functions on the context (user data), registered by src/okta.c:
+** okta_version(), okta_debug(), okta_config(key [, value]),
+** okta_cache_clear(), okta_warnings(). */
+void okta_fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void okta_fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void okta_fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void okta_fn_cache_clear(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void okta_fn_warnings(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 /* Registers the context's refcount for a module or function that holds it. */
 void okta_ctx_ref(okta_ctx *ctx);
 void okta_ctx_unref(void *ctx);

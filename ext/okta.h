@@ -11,7 +11,10 @@
 **   timeutil.c ISO 8601 parsing and formatting
 **   config.c  settings from the environment, okta.yaml and okta_config()
 **   http.c    the libcurl-multi client: retries, rate limits, cache, stats
-**   okta.c    the entry point, SQL functions, per-connection context
+**   ctx.c     the per-connection context (ctx.h) and its SQL functions
+**
+** The entry point that registers every table and function is src/okta.c,
+** above both ext/ and vtab/: vtab/ includes ext/ headers, never the reverse.
 **
 ** Nothing here knows about a particular Okta table: the tables live in
 ** vtab/ and talk to the runtime through okta_client and okta_request.

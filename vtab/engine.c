@@ -1604,14 +1604,28 @@ static double driver_remaining(okta_cursor *o) {
   return est > n ? est : n;
 }
 
+/* The open cursor (the outer side of a join) whose current row holds key. */
+static okta_cursor *driver_of(okta_cursor *cur, const char *key, const col_path **path);
+
+/* Rows the driver o has still to produce in this statement: its own and,
+** when o is itself probed once per row of another cursor (the middle of a
+** join of three tables), a probe's rows for each row that one has still to
+** produce; otherwise the inner table sees only one probe's rows ahead. */
+static double join_remaining(okta_cursor *o, int depth) {
+  double n = driver_remaining(o);
+  const char *key = o->route->arg >= 0 && o->nargs == 1 ? o->args[0] : o->probe_col >= 0 ? o->probe_val : NULL;
+  const col_path *p;
+  okta_cursor *up = key && depth < 3 ? driver_of(o, key, &p) : NULL;
+  if (up) n += join_remaining(up, depth + 1) * cursor_expected_rows(o);
+  return n;
+}
+
 /* Pages one full scan of the table costs: learned, or the descriptor's guess. */
 static double listing_pages(okta_vtab *vt) {
   if (vt->full_pages > 0) return (double)vt->full_pages;
   return vt->listing >= 0 ? vt->t->routes[vt->listing].cost : 1e12;
 }
 
-/* The open cursor (the outer side of a join) whose current row holds key. */
-static okta_cursor *driver_of(okta_cursor *cur, const char *key, const col_path **path);
 
 /* Reads every row of the table once into vt->store (the columns in keep). */
 static int store_build(okta_cursor *cur, uint64_t keep) {
@@ -1721,7 +1735,7 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
   if (!vt->store) {
     const col_path *p;
     okta_cursor *o = cur->skeys ? driver_of(cur, cur->skeys[0], &p) : NULL;
-    double more = o ? driver_remaining(o) : 0;
+    double more = o ? join_remaining(o, 0) : 0;
     if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)listing_pages(vt), more,
                              cur->route->arg >= 0 ? cur->route->cost : listing_pages(vt) / 10)) {
       *rc = store_build(cur, need);

@@ -1,30 +1,13 @@
 /*
-** sqlite-okta: an Okta organization as SQL tables.
-**
-**   $ export OKTA_CLIENT_ORGURL=https://acme.okta.com OKTA_CLIENT_TOKEN=00abc...
-**   $ sqlite3
-**   sqlite> .load ./build/okta
-**   sqlite> SELECT login, status FROM okta_users WHERE status = 'SUSPENDED';
-**
-** Tables are eponymous virtual tables named okta_*; see README.md for each
-** one's columns, the WHERE terms pushed to the API, and the permission it
-** needs. SQL functions:
-**
-**   okta_version()             the extension's version
-**   okta_debug()               versions, org, auth mode, every setting and
-**                              where it came from (secrets never shown)
-**   okta_config(key)           effective value of a setting
-**   okta_config(key, value)    set a setting for this connection (NULL resets)
-**   okta_cache_clear()         drop cached responses; returns how many
-**   okta_warnings()            JSON array of warnings (skipped sources)
-**   okta_schema()              every table: columns, pushdowns, requests
-**   okta_lower(text)           lowercase with Unicode's rules (lower() folds
-**                              ASCII only); the graph keys persons with it
-**   okta_aws_role_arn(value, account)  the IAM role ARN of an AWS app's
-**                              role value, NULL when it gives none
-**
-** This file holds the entry point, the per-connection context (ctx.h) and
-** the SQL functions. Registration is driven by the static tables at the end.
+** The per-connection context (ctx.h): every okta_* table and function of
+** one database connection shares it. It holds the settings set with
+** okta_config(), the session built from them (configuration, auth state,
+** HTTP client with its cache and statistics), the warnings recorded by
+** skipped sources, and progress reporting; and it implements the SQL
+** functions that read or change that state (okta_version, okta_debug,
+** okta_config, okta_cache_clear, okta_warnings). The entry
+** point that registers them and every table is src/okta.c: this file
+** knows nothing of the tables (ext/ never includes vtab/).
 **
 ** Sessions. The configuration, auth state and HTTP client of a connection
 ** form one session. A cursor takes the current session's client in
@@ -38,7 +21,6 @@
 */
 #include "auth.h"
 #include "ctx.h"
-#include "../vtab/table.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -48,7 +30,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-SQLITE_EXTENSION_INIT1
+SQLITE_EXTENSION_INIT3
 
 #define MAX_WARNINGS 200
 
@@ -80,11 +62,18 @@ struct okta_ctx {
   void *cursors;            /* open engine cursors (vtab/engine.c) */
 };
 
-int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
-int okta_register_extra_modules(sqlite3 *db, okta_ctx *ctx);
-void okta_fn_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* ------------------------------------------------------------- context */
+
+/* A new context for db, with one reference (the caller's). */
+okta_ctx *okta_ctx_new(sqlite3 *db) {
+  okta_ctx *ctx = calloc(1, sizeof(*ctx));
+  if (!ctx) return NULL;
+  ctx->db = db;
+  ctx->refs = 1;
+  ctx->progress_mode = -1;
+  return ctx;
+}
 
 void okta_ctx_ref(okta_ctx *ctx) { ctx->refs++; }
 
@@ -374,14 +363,14 @@ void okta_vtab_error(sqlite3_vtab *vtab, const char *fmt, ...) {
 /* --------------------------------------------------------------- functions */
 
 /* okta_version(): the extension's version. */
-static void fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void okta_fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   (void)argv;
   sqlite3_result_text(ctx, OKTA_VERSION, -1, SQLITE_STATIC);
 }
 
 /* okta_debug(): versions, org, auth mode and settings; never a secret. */
-static void fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void okta_fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   okta_ctx *c = sqlite3_user_data(ctx);
   (void)argc;
   (void)argv;
@@ -431,7 +420,7 @@ static void fn_debug(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /* okta_config(key [, value]): reads, or sets for this connection. */
-static void fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void okta_fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   okta_ctx *c = sqlite3_user_data(ctx);
   const char *key = (const char *)sqlite3_value_text(argv[0]);
   int id = key ? okta_setting_find(key) : -1;
@@ -500,7 +489,7 @@ static void fn_config(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /* okta_cache_clear(): empties the response cache; returns entries dropped. */
-static void fn_cache_clear(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void okta_fn_cache_clear(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   okta_ctx *c = sqlite3_user_data(ctx);
   (void)argc;
   (void)argv;
@@ -513,7 +502,7 @@ static void fn_cache_clear(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* okta_warnings(): the warnings as a JSON array. */
-static void fn_warnings(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+void okta_fn_warnings(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   okta_ctx *c = sqlite3_user_data(ctx);
   (void)argc;
   (void)argv;
@@ -535,52 +524,3 @@ static void fn_warnings(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   else sqlite3_result_error_nomem(ctx);
 }
 
-/* Functions change or reveal connection state: a view or trigger in an
-** untrusted database must not call them (SQLITE_DIRECTONLY). */
-static const struct {
-  const char *name;
-  int nargs;
-  void (*fn)(sqlite3_context *, int, sqlite3_value **);
-  int flags;
-} okta_functions[] = {
-  {"okta_version", 0, fn_version, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
-  {"okta_debug", 0, fn_debug, SQLITE_UTF8 | SQLITE_DIRECTONLY},
-  {"okta_config", 1, fn_config, SQLITE_UTF8 | SQLITE_DIRECTONLY},
-  {"okta_config", 2, fn_config, SQLITE_UTF8 | SQLITE_DIRECTONLY},
-  {"okta_cache_clear", 0, fn_cache_clear, SQLITE_UTF8 | SQLITE_DIRECTONLY},
-  {"okta_warnings", 0, fn_warnings, SQLITE_UTF8 | SQLITE_DIRECTONLY},
-  {"okta_schema", 0, okta_fn_schema, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS},
-};
-
-/* Entry point: registers every table and function on the connection. */
-#ifdef _WIN32
-__declspec(dllexport)
-#else
-__attribute__((visibility("default")))
-#endif
-int sqlite3_okta_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
-  /* Every load would store the same API pointer again, racing with other
-  ** connections' threads reading it: store it only when it changes. */
-#ifndef SQLITE_CORE
-  if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
-#else
-  (void)pApi;
-#endif
-  okta_ctx *ctx = calloc(1, sizeof(*ctx));
-  if (!ctx) return SQLITE_NOMEM;
-  ctx->db = db;
-  ctx->refs = 1; /* held by this function until registration is done */
-  ctx->progress_mode = -1;
-  int rc = SQLITE_OK;
-  for (int i = 0; rc == SQLITE_OK && i < okta_table_count; i++) rc = okta_register_table(db, ctx, okta_table_list[i]);
-  if (rc == SQLITE_OK) rc = okta_register_extra_modules(db, ctx);
-  for (size_t i = 0; rc == SQLITE_OK && i < sizeof(okta_functions) / sizeof(okta_functions[0]); i++) {
-    okta_ctx_ref(ctx);
-    rc = sqlite3_create_function_v2(db, okta_functions[i].name, okta_functions[i].nargs, okta_functions[i].flags,
-                                    ctx, okta_functions[i].fn, NULL, NULL, okta_ctx_unref);
-  }
-  if (rc == SQLITE_OK) rc = okta_register_pure_functions(db);
-  if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("okta: registration failed: %s", sqlite3_errstr(rc));
-  okta_ctx_unref(ctx);
-  return rc;
-}
