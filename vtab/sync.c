@@ -107,6 +107,7 @@ int okta_register_table(sqlite3 *db, okta_ctx *ctx, const okta_table *t);
 int okta_register_graph(sqlite3 *db, okta_ctx *ctx);
 const char *okta_graph_table(int t, int *narm);
 char *okta_graph_arm_select(int t, int a);
+char *okta_graph_arm_skipped(int t, int a);
 
 /* ------------------------------------------------------------ the specs */
 
@@ -192,7 +193,7 @@ static const sync_spec specs[] = {
   {"okta_role_permissions", R_EVENT, "role_id label", .events = "iam.role."},
   {"okta_resource_sets", R_EVENT, "id", .events = "iam.resourceset."},
   {"okta_resource_set_resources", R_EVENT, "resource_set_id id", .events = "iam.resourceset."},
-  {"okta_group_owners", R_EVENT, "group_id id", .events = "group.owner."},
+  {"okta_group_owners", R_EVENT, "group_id id", .events = "group.owner.|user.lifecycle.delete|group.lifecycle.delete"},
   {"okta_entities", R_GRAPH, "type key", .index = "key,type"},
   {"okta_relationships", R_GRAPH, "type from_key to_key", .index = "from_key,to_key to_key"},
 };
@@ -1185,6 +1186,24 @@ static int refresh_table(sync_run *r, int t) {
   return rc || r->err || r->interrupted ? -1 : 0;
 }
 
+/* The warnings the live graph gives for an arm's rows that are no edge
+** (an AWS role without an ARN), so a mirror's run says what a live read
+** would. */
+static void warn_skipped_edges(sync_run *r, int g, int a) {
+  char *sql = okta_graph_arm_skipped(g, a);
+  sqlite3_stmt *st = NULL;
+  if (sql && sqlite3_prepare_v2(r->m, sql, -1, &st, NULL) == SQLITE_OK) {
+    int org = sqlite3_bind_parameter_index(st, ":org");
+    if (org) sqlite3_bind_text(st, org, r->org, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const char *why = (const char *)sqlite3_column_text(st, 0);
+      warn(r, "okta_relationships: %s", why ? why : "an edge without a target was skipped");
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+}
+
 /* okta_entities and okta_relationships from the mirrored tables: the
 ** graph's own arms, run on the mirror (no request). */
 static int rebuild_graph(sync_run *r) {
@@ -1210,6 +1229,7 @@ static int rebuild_graph(sync_run *r) {
       sqlite3_finalize(st);
       sqlite3_free(sql);
       sqlite3_free(arm);
+      if (rc == SQLITE_OK) warn_skipped_edges(r, g, a);
     }
     r->st[t].did = "rebuilt";
     double t1 = okta_now_mono();
