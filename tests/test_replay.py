@@ -73,7 +73,7 @@ EXPECT = {
     "okta_applications": {"settings": lambda a: redacted(a.get("settings")),
                           "credentials": lambda a: redacted(a.get("credentials")),
                           "aws_account_id": aws_account, "user_id": None, "group_id": None},
-    "okta_app_users": {"user_id": "id", "user_name": "credentials.userName"},
+    "okta_app_users": {"user_id": "id", "user_name": "credentials.userName", "email": "profile.email"},
     "okta_app_groups": {"group_id": "id"},
     "okta_user_types": {"is_default": "default"},
     "okta_devices": {"display_name": "profile.displayName", "platform": "profile.platform",
@@ -133,9 +133,11 @@ def case_for(host, ex):
     b = body(ex)
     m = re.fullmatch(r"/api/v1/(\w+(?:/types/user)?)/" + ID, path)
     gets = {"users": "okta_users", "groups": "okta_groups", "apps": "okta_applications", "policies": "okta_policies",
-            "meta/types/user": "okta_user_types", "devices": "okta_devices", "zones": "okta_network_zones",
+            "meta/types/user": "okta_user_types", "zones": "okta_network_zones",
             "trustedOrigins": "okta_trusted_origins", "authorizationServers": "okta_authorization_servers",
             "idps": "okta_identity_providers", "authenticators": "okta_authenticators"}
+    # Not devices/{id}: okta_devices reads one device with search=id eq "..."
+    # and expand=user (its users), which the recordings do not hold.
     if m and m.group(1) in gets and not q:
         # an alias (authorizationServers/default) answers an object with another id: SQL's id = drops it
         return gets[m.group(1)], "id = ?", [m.group(2)], [(b, {})] if ex["status"] == 200 and b["id"] == m.group(2) \
@@ -233,7 +235,7 @@ def test_table_reads_the_recorded_answer(replay_org, host, ex):
 def test_every_table_the_recordings_answer_is_covered():
     tables = {case_for(h, ex)[0] for h, ex in CASES}
     assert tables == {"okta_users", "okta_groups", "okta_group_members", "okta_user_roles", "okta_group_rules",
-                      "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_types", "okta_devices",
+                      "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_types",
                       "okta_policies", "okta_network_zones", "okta_trusted_origins", "okta_authorization_servers",
                       "okta_identity_providers", "okta_authenticators"}
     # both kinds of org: Classic Engine and Identity Engine

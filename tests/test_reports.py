@@ -206,9 +206,10 @@ def test_apps_without_mfa(fake, truth):
                              "network": ((r.get("conditions") or {}).get("network") or {}).get("connection", "ANYWHERE")})
     assert apps == sorted(want, key=lambda x: (x["application"], x["priority"], x["rule"]))
     # the fixture's cases: the default policy's one-factor catch-all, a password-only policy (its inactive
-    # app left out), Engineering on the office network; MFA, DENY and inactive rules do not count
+    # app left out), Engineering on the office network; MFA, DENY and inactive rules do not count; the
+    # recorded real AWS app (fixture: app_aws.real.json) falls under the default policy
     assert {r["application"] for r in apps} == {"Bookmark 0", "Bookmark 1", "Bookmark 2", "Bookmark 3", "Wiki",
-                                                "Internal Portal"}
+                                                "Internal Portal", "AWS Federation"}
     portal = next(r for r in apps if r["application"] == "Internal Portal")
     assert (portal["who"], portal["network"]) == ("Engineering", "ZONE")
 

@@ -1623,7 +1623,12 @@ static double join_remaining(okta_cursor *o, int depth) {
 /* Pages one full scan of the table costs: learned, or the descriptor's guess. */
 static double listing_pages(okta_vtab *vt) {
   if (vt->full_pages > 0) return (double)vt->full_pages;
-  return vt->listing >= 0 ? vt->t->routes[vt->listing].cost : 1e12;
+  if (vt->listing < 0) return 1e12;
+  /* At least a page per pass (policies: one listing per type). */
+  const okta_route *r = &vt->t->routes[vt->listing];
+  double passes = 0;
+  for (const char *const *p = r->source && r->source->passes ? r->source->passes : NULL; p && *p; p++) passes++;
+  return r->cost > passes ? r->cost : passes;
 }
 
 
