@@ -274,7 +274,9 @@ def test_followers_of_a_failed_prefetch_get_its_error(fake, keys, truth):  # noq
     time, so the next user's prefetch is still queued when its request
     starts following it."""
     service_app(fake, keys["rsa_jwk"], expires_in=2)
-    conn = oauth_conn(fake, keys["rsa"], concurrency="1")
+    # Without the cache the probes stay per user (no store answers them from
+    # one listing), so requests are still due after the key changes.
+    conn = oauth_conn(fake, keys["rsa"], concurrency="1", **{"cache.enabled": "false"})
     cur = conn.execute("SELECT u.id, f.id FROM okta_users u JOIN okta_user_factors f ON f.user_id = u.id")
     for _ in range(5):
         assert cur.fetchone()
@@ -338,6 +340,7 @@ def secret_item(schema):
                 node[parts[-1]] = [copy.deepcopy(SECRETS)] if parts[-1] == "target" else copy.deepcopy(SECRETS)
     item["settings"] = copy.deepcopy(SECRETS)
     item["credentials"] = copy.deepcopy(SECRETS)
+    item["protocol"] = copy.deepcopy(SECRETS)  # okta_identity_providers.protocol: a derived column
     return item
 
 
@@ -351,11 +354,23 @@ def test_every_json_column_of_every_table_is_redacted(db, fake):
                 {"path": "^/api/v1/org/", "kind": "status", "status": 200, "body": json.dumps(item), "times": -1},
                 {"path": "^/api/v1/iam/assignees/users$", "kind": "status", "status": 200,
                  "body": json.dumps({"value": [item]}), "times": -1},
+                # the IAM listings wrap their items in an object (Okta's OpenAPI spec)
+                {"path": "^/api/v1/iam/roles$", "kind": "status", "status": 200,
+                 "body": json.dumps({"roles": [item]}), "times": -1},
+                {"path": "^/api/v1/iam/roles/[^/]+/permissions$", "kind": "status", "status": 200,
+                 "body": json.dumps({"permissions": [item]}), "times": -1},
+                {"path": "^/api/v1/iam/resource-sets$", "kind": "status", "status": 200,
+                 "body": json.dumps({"resource-sets": [item]}), "times": -1},
+                {"path": "^/api/v1/iam/resource-sets/[^/]+/resources$", "kind": "status", "status": 200,
+                 "body": json.dumps({"resources": [item]}), "times": -1},
                 {"path": "^/api/v1/(?!org)", "kind": "status", "status": 200, "body": json.dumps([item]),
                  "times": -1})
     tables = [t["name"] for t in schema] + ["okta_entities", "okta_relationships"]
     for name in tables:
-        got = db.execute("SELECT * FROM %s" % name).fetchall()
+        try:
+            got = db.execute("SELECT * FROM %s" % name).fetchall()
+        except sqlite3.Error as e:
+            raise AssertionError((name, str(e)))
         dump = json.dumps(got)
         assert "LEAK" not in dump, (name, re.findall(r"LEAK[-\w]*", dump)[:5])
         json_cols = [c for t in schema if t["name"] == name for c in t["columns"] if c["type"] == "JSON"]
@@ -378,7 +393,7 @@ def test_every_json_column_of_every_table_is_redacted(db, fake):
 def secret_name(key):
     k = key.lower().replace("_", "").replace("-", "")
     return bool(re.search(r"secret|privatekey|passphrase|apikey|sharedkey|accesskey|integrationkey", k) or
-                (("password" in k or k.endswith("token")) and not re.search(r"(changed|field|selector|expired)$", k)))
+                (("password" in k or k.endswith("token")) and not re.search(r"(changed|field|selector|expired|intoken)$", k)))
 
 
 def test_no_text_column_reads_a_secret_path(db):
@@ -387,6 +402,8 @@ def test_no_text_column_reads_a_secret_path(db):
     for t in json.loads(db.execute("SELECT okta_schema()").fetchone()[0]):
         for c in t["columns"]:
             parts = re.findall(r"[A-Za-z_]\w*", c["source"] or "")
+            if parts and re.search(r"(minutes|seconds|lifetime|count)$", parts[-1].lower()):
+                continue  # a duration or count under a secret's name (actions.token.accessTokenLifetimeMinutes)
             assert not any(secret_name(p) for p in parts), (t["name"], c["name"], c["source"])
 
 

@@ -261,7 +261,7 @@ static const graph_arm rel_arms[] = {
   EDGE("okta_user", "HAS", "okta_device", "okta_user_has_device", 1,
        "SELECT j.value->>'$.user.id' AS from_key, d.id AS to_key, json_object('managementStatus', "
        "j.value->>'managementStatus', 'screenLockType', j.value->>'screenLockType') AS properties "
-       "FROM okta_devices d, json_each(d.users) j WHERE j.value->>'$.user.id' IS NOT NULL"),
+       "FROM okta_devices d, json_each(d.users) j WHERE j.type = 'object' AND j.value->>'$.user.id' IS NOT NULL"),
 };
 
 static const graph_table relationships = {
