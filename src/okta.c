@@ -23,6 +23,11 @@
 **   okta_aws_role_arn(value, account)  the IAM role ARN of an AWS app's
 **                              role value, NULL when it gives none
 **
+** A second entry point, sqlite3_okta_functions_init, registers only
+** okta_lower and okta_aws_role_arn: for reading a mirror (okta_sync) with
+** the reports' SQL and no table that could reach the network:
+**   SELECT load_extension('build/okta', 'sqlite3_okta_functions_init');
+**
 ** This file is the entry point: it registers every table of the registry
 ** (vtab/registry.c) and every SQL function on a new connection context
 ** (ext/ctx.c). It sits above both: vtab/ uses ext/, never the reverse.
@@ -81,5 +86,22 @@ int sqlite3_okta_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *
   if (rc == SQLITE_OK) rc = okta_register_pure_functions(db); /* okta_lower, okta_aws_role_arn */
   if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("okta: registration failed: %s", sqlite3_errstr(rc));
   okta_ctx_unref(ctx);
+  return rc;
+}
+
+/* Entry point for the pure functions only (no table, no network). */
+#ifdef _WIN32
+__declspec(dllexport)
+#else
+__attribute__((visibility("default")))
+#endif
+int sqlite3_okta_functions_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+#ifndef SQLITE_CORE
+  if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
+#else
+  (void)pApi;
+#endif
+  int rc = okta_register_pure_functions(db);
+  if (rc != SQLITE_OK && pzErrMsg) *pzErrMsg = sqlite3_mprintf("okta: registration failed: %s", sqlite3_errstr(rc));
   return rc;
 }

@@ -567,15 +567,17 @@ def connect(ext):
     return conn
 
 
-def open_mirror(path):
+def open_mirror(path, ext):
     """The mirror file as the main database, read-only and without the extension: no network."""
     if not os.path.isfile(path):
         sys.exit("okta: mirror %s: no such file" % path)
     conn = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(path)), uri=True)
-    # The reports key a person by the email lowercased with Unicode's rules
-    # (the extension's okta_lower); Python's str.lower() applies the same
-    # default mapping, final sigma included.
-    conn.create_function("okta_lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)
+    # The reports' SQL calls the extension's pure functions (okta_lower,
+    # okta_aws_role_arn): its second entry point registers those alone, no
+    # table that could reach the network.
+    conn.enable_load_extension(True)
+    conn.execute("SELECT load_extension(?, 'sqlite3_okta_functions_init')", (ext,))
+    conn.enable_load_extension(False)
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     missing = [t for t in ("okta_users", "okta_relationships", "okta_sync_runs", "okta_changes") if t not in have]
     if missing:
@@ -712,7 +714,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     notes = {}
     if args.mirror:
-        conn = open_mirror(args.mirror)
+        conn = open_mirror(args.mirror, args.ext)
         run, run_key, has_earlier = last_sync(conn)
         org_url = None
         version = None
