@@ -33,7 +33,11 @@ TABLES = ["okta_users", "okta_groups", "okta_group_members", "okta_group_roles",
           "okta_applications", "okta_app_users", "okta_app_groups", "okta_user_factors", "okta_user_roles",
           "okta_system_log", "okta_org", "okta_user_types", "okta_devices", "okta_policies",
           "okta_network_zones", "okta_trusted_origins", "okta_authorization_servers",
-          "okta_identity_providers", "okta_authenticators", "okta_entities", "okta_relationships"]
+          "okta_identity_providers", "okta_authenticators", "okta_entities", "okta_relationships",
+          "okta_user_authenticator_enrollments", "okta_policy_rules", "okta_policy_mappings", "okta_api_tokens",
+          "okta_custom_roles", "okta_role_permissions", "okta_resource_sets", "okta_resource_set_resources",
+          "okta_group_owners", "okta_auth_server_policies", "okta_auth_server_policy_rules",
+          "okta_auth_server_scopes", "okta_auth_server_claims", "okta_auth_server_clients"]
 JOINS = [
     ("okta_users", "id", "okta_group_members", "user_id"),
     ("okta_groups", "id", "okta_group_members", "group_id"),
@@ -154,7 +158,8 @@ class Gen:
                 return v[: max(1, len(v) // 2)]
             if k < 0.30 and c in TIME_COLS:
                 return rng.choice([v[:4], v[:7], v[:10], v[:10] + " " + v[11:16], v[:19], v[:19] + "+05:00",
-                                   v[:8] + "31", v[:5] + "02-30", v[:19] + "-26:00", int(v[:4]), v[:10] + "T"])
+                                   v[:8] + "31", v[:5] + "02-30", v[:19] + "-26:00",
+                                   int(v[:4]) if v[:4].isdigit() else v[:4], v[:10] + "T"])
         if isinstance(v, int) and k < 0.3:
             return str(v)
         return v

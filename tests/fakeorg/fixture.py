@@ -17,6 +17,7 @@ import copy
 import json
 import os
 import random
+import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
@@ -535,6 +536,11 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
         for p in pl:
             p["id"] = ids.new("00p")
             p["type"] = ptype
+            # the spec's examples say "createdDate"/"lastUpdated" where a real org
+            # answers timestamps (recorded-gets.jsonl: /api/v1/policies)
+            for k in ("created", "lastUpdated"):
+                if not re.match(r"^\d{4}-", str(p.get(k) or "")):
+                    p[k] = iso(epoch)
         o.policies[ptype] = pl
     o.policies["IDP_DISCOVERY"] = []
     o.policies["PROFILE_ENROLLMENT"] = []
