@@ -5,8 +5,8 @@ It serves the fixture org (fixture.py) the way OKTA-API.md describes Okta:
 cursor paging with Link headers (self, then next), per-endpoint default and
 maximum page sizes, DEPROVISIONED users left out of the plain user list,
 filter/search/q with Okta's attribute and operator rules (400 E0000031
-otherwise), X-Rate-Limit-* headers on every response with per-endpoint
-budgets, 429 with Date and Reset, Okta error bodies, X-Okta-Request-Id, and
+otherwise), X-Rate-Limit-* headers on every response with per-bucket
+budgets in fixed windows (bucket_of), 429 with Date and Reset, Okta error bodies, X-Okta-Request-Id, and
 gzip. Every request is logged so tests can assert the calls a query made.
 
 With --replay FILE it answers with real recorded exchanges instead
@@ -15,7 +15,9 @@ With --replay FILE it answers with real recorded exchanges instead
 Control API (no auth), used by the tests:
     GET  /__fake/requests           the request log
     POST /__fake/reset              clear log, faults, config (keeps the org)
-    POST /__fake/config   {...}     settings: token, latency_ms, rate_limits,
+    POST /__fake/config   {...}     settings: token, latency_ms, rate_limits
+                                    ({bucket: limit}, see bucket_of),
+                                    default_rate_limit, rate_window_s (60),
                                     concurrency_limit, roles_forbidden, ...
     POST /__fake/faults   [{...}]   fault rules, see Fault below
     POST /__fake/org      {...}     rebuild the org: users, seed, version
@@ -121,6 +123,31 @@ def template_of(path):
     return "/".join(out)
 
 
+# Okta's rate-limit buckets, most specific first: a path belongs to the
+# first that matches. Okta's published management rate limits
+# (https://developer.okta.com/docs/reference/rl-global-mgmt/: "endpoints
+# that end with an asterisk ... refer to calls that use that base schema and
+# don't match a specific endpoint"), and recorded traffic showing /users,
+# /users/{id}/factors and /users/{id}/roles drawing down one counter (issue
+# 13). The extension's table is the same (ext/ratelimit.c).
+BUCKETS = [
+    ("GET", re.compile(r"^/api/v1/users/[^/]+$"), "GET /api/v1/users/{id}"),
+    (None, re.compile(r"^/api/v1/users(/|$)"), "/api/v1/users*"),
+    (None, re.compile(r"^/api/v1/groups(/|$)"), "/api/v1/groups*"),
+    (None, re.compile(r"^/api/v1/apps(/|$)"), "/api/v1/apps*"),
+    (None, re.compile(r"^/api/v1/logs(/|$)"), "/api/v1/logs"),
+    (None, re.compile(r"^/api/v1/"), "/api/v1/*"),
+]
+
+
+def bucket_of(method, path):
+    """The rate-limit bucket of a request: /api/v1/users/00u1/factors -> /api/v1/users*"""
+    for m, pattern, name in BUCKETS:
+        if (m is None or m == method) and pattern.match(path):
+            return name
+    return template_of(path)
+
+
 class Fake:
     """State of the fake org: data, settings, faults, request log."""
 
@@ -174,18 +201,21 @@ class Fake:
             self.req_counter += 1
             return "req%06d%s" % (self.req_counter, "X" * 6)
 
-    def rate(self, tmpl):
-        """Counts a request against its endpoint's per-minute budget."""
+    def rate(self, bucket):
+        """Counts a request against its bucket's budget. Okta counts in fixed
+        one-minute windows that end at the minute, and X-Rate-Limit-Reset is
+        the window's end (OKTA-API.md, "Rate limits"); rate_window_s shortens
+        the window for tests, default 60. A 429 counts too."""
         now = time.time()
         span = self.config.get("rate_window_s", 60)
         window = int(now // span) * span
         limits = self.config["rate_limits"]
-        limit = limits.get(tmpl, self.config["default_rate_limit"])
+        limit = limits.get(bucket, self.config["default_rate_limit"])
         with self.lock:
-            w = self.windows.get(tmpl)
+            w = self.windows.get(bucket)
             if not w or w[0] != window:
                 w = [window, 0]
-                self.windows[tmpl] = w
+                self.windows[bucket] = w
             w[1] += 1
             used = w[1]
         remaining = max(0, limit - used)
@@ -1132,8 +1162,9 @@ class Handler(BaseHTTPRequestHandler):
         cfg = fake.config
         if cfg["latency_ms"]:
             time.sleep(cfg["latency_ms"] / 1000.0)
-        tmpl = template_of(req.path)
-        over, rate_headers = fake.rate(tmpl)
+        entry["bucket"] = bucket_of(req.method, req.path)
+        over, rate_headers = fake.rate(entry["bucket"])
+        entry["window_end"] = int(rate_headers["X-Rate-Limit-Reset"])  # the window it was counted in
         headers = {"X-Okta-Request-Id": rid, "Content-Type": "application/json"}
         headers.update(rate_headers)
         fault = None
