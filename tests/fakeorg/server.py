@@ -347,6 +347,7 @@ class Request:
         # split before decoding: an encoded '/' must not change the route
         self.segments = [urllib.parse.unquote(s) for s in path.split("/")]
         self.path = path
+        self.raw_query = qs
         self.query_list = urllib.parse.parse_qsl(qs, keep_blank_values=True)
         self.query = dict(self.query_list)
         self.headers = headers
@@ -421,9 +422,25 @@ def group_encoder(fake, req):
     return enc
 
 
+def groups_stats_check(fake, req):
+    """500 for a groups listing with expand=stats and more than 200 a page:
+    large real orgs fail those (graph-okta's groups step dropped to smaller
+    pages, halved on error, then dropped expand; issue 13, item 2). Config
+    groups_stats_500 fails expand=stats at any page size."""
+    if group_variant(req) != "stats":
+        return
+    try:
+        limit = int(req.query.get("limit", LIMITS["/api/v1/groups"][0]))
+    except ValueError:
+        return  # paginate answers 400
+    if limit > 200 or fake.config.get("groups_stats_500"):
+        raise HttpError(500)
+
+
 def h_groups(fake, req):
     org, q = fake.org, req.query
     enc = group_encoder(fake, req)
+    groups_stats_check(fake, req)
     if "q" in q:
         items = sorted([g for g in org.groups if g["profile"]["name"].lower().startswith(q["q"].lower())],
                        key=lambda g: g["id"])
@@ -476,12 +493,23 @@ def app_resolver(fake):
     return resolve
 
 
+def single_app_filter(f):
+    """400 E0000031 for an /apps filter of more than one expression: Okta's
+    Apps reference said "Only a single expression is supported" until late
+    2025, and every recorded client sends one term (issue 13, item 1)."""
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', f)  # quoted values may hold anything
+    if re.search(r"[()]|\s(and|or)\s", bare, re.I):
+        raise HttpError(400, "E0000031", "Invalid search criteria.",
+                        [{"errorSummary": "Only a single expression is supported"}])
+
+
 def h_apps(fake, req):
     org, q = fake.org, req.query
 
     def compute():
         items = org.apps
         if "filter" in q:
+            single_app_filter(q["filter"])
             tree = parse_expr(q["filter"], APP_FILTER)
             res = app_resolver(fake)
             items = [a for a in items if expr.evaluate(tree, a, res)]
@@ -629,7 +657,17 @@ def h_logs(fake, req):
         # cursor by uuid needs uuid order within the result
         return sorted(out, key=lambda e: e["uuid"])
     items = cached(fake, key, compute) if until and not mutate.lagging(fake.org) else compute()
-    return paginate(fake, req, items, "/api/v1/logs", key="uuid", polling=until is None)
+    # Real orgs (issue 13, item 4): self and next come in ONE comma-joined
+    # Link line (RFC 8288 allows either form), and an empty page of a
+    # bounded query links next to its own URL: the end, not a loop. A
+    # polling query (no until) links on from every page (OKTA-API.md).
+    page = paginate(fake, req, items, "/api/v1/logs", key="uuid", polling=until is None)
+    if until and page.body == "[]":
+        own = req.base_url + req.path + ("?" + req.raw_query if req.raw_query else "")
+        page.headers["Link"] = [page.headers["Link"][0], '<%s>; rel="next"' % own]
+        page.headers["_next"] = own
+    page.headers["Link"] = ", ".join(page.headers["Link"])
+    return page
 
 
 def h_org(fake, req):
