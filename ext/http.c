@@ -35,6 +35,7 @@
 ** transfer ends.
 */
 #include "http.h"
+#include "cache.h"
 #include "ratelimit.h"
 
 #include <curl/curl.h>
@@ -46,22 +47,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define CACHE_BUCKETS 8192
 #define POOL_MAX 80
-
-typedef struct cache_entry {
-  char *url;
-  uint64_t hash;
-  char *body;
-  size_t len;
-  char *next_url;
-  char *request_id;
-  char *content_type;
-  long status;
-  double expires;
-  size_t cost;
-  struct cache_entry *chain, *lru_prev, *lru_next;
-} cache_entry;
 
 struct okta_client {
   const okta_config *cfg;
@@ -85,11 +71,7 @@ struct okta_client {
   /* cache */
   int cache_on;
   long cache_generation;     /* counts okta_client_cache_clear() calls */
-  double cache_ttl;
-  size_t cache_budget, cache_used;
-  long cache_count;
-  cache_entry *buckets[CACHE_BUCKETS];
-  cache_entry *lru_head, *lru_tail; /* head = most recently used */
+  okta_cache *cache;
   /* hooks */
   okta_interrupt_fn interrupted;
   void *interrupt_arg;
@@ -141,110 +123,15 @@ static double client_random(okta_client *c) {
 
 /* ---------------------------------------------------------------- cache */
 
-/* FNV-1a of a URL. */
-static uint64_t hash_url(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  return h;
-}
-
-/* Unlinks an entry from the LRU list. */
-static void lru_unlink(okta_client *c, cache_entry *e) {
-  if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
-  else c->lru_head = e->lru_next;
-  if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
-  else c->lru_tail = e->lru_prev;
-  e->lru_prev = e->lru_next = NULL;
-}
-
-/* Puts an entry at the most-recently-used end. */
-static void lru_push(okta_client *c, cache_entry *e) {
-  e->lru_next = c->lru_head;
-  e->lru_prev = NULL;
-  if (c->lru_head) c->lru_head->lru_prev = e;
-  c->lru_head = e;
-  if (!c->lru_tail) c->lru_tail = e;
-}
-
-/* Removes an entry from the cache and frees it. */
-static void cache_drop(okta_client *c, cache_entry *e) {
-  cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
-  while (*pp && *pp != e) pp = &(*pp)->chain;
-  if (*pp) *pp = e->chain;
-  lru_unlink(c, e);
-  c->cache_used -= e->cost;
-  c->cache_count--;
-  free(e->url);
-  free(e->body);
-  free(e->next_url);
-  free(e->request_id);
-  free(e->content_type);
-  free(e);
-}
-
-/* Empties the cache. */
+/* Empties the cache: what was derived from it is stale. */
 void okta_client_cache_clear(okta_client *c) {
-  while (c->lru_head) cache_drop(c, c->lru_head);
+  okta_cache_clear(c->cache);
   c->cache_generation++;
 }
 
 long okta_client_cache_generation(okta_client *c) { return c->cache_generation; }
-
-/* Fresh entry for url, or NULL. */
-static cache_entry *cache_find(okta_client *c, const char *url) {
-  uint64_t h = hash_url(url);
-  for (cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->chain) {
-    if (e->hash == h && strcmp(e->url, url) == 0) {
-      if (e->expires < okta_now_mono()) {
-        cache_drop(c, e);
-        return NULL;
-      }
-      lru_unlink(c, e);
-      lru_push(c, e);
-      return e;
-    }
-  }
-  return NULL;
-}
-
-/* Stores a successful response, evicting least recently used entries. */
-static void cache_put(okta_client *c, okta_request *r) {
-  size_t cost = r->body.n + strlen(r->url) + sizeof(cache_entry) + 64 +
-                (r->next_url ? strlen(r->next_url) : 0);
-  if (cost > c->cache_budget / 4) return; /* one response may not flush the rest */
-  cache_entry *old = cache_find(c, r->url);
-  if (old) cache_drop(c, old);
-  while (c->lru_tail && c->cache_used + cost > c->cache_budget) cache_drop(c, c->lru_tail);
-  cache_entry *e = calloc(1, sizeof(*e));
-  if (!e) return;
-  e->url = okta_strdup(r->url);
-  e->body = okta_strndup(r->body.p ? r->body.p : "", r->body.n);
-  e->len = r->body.n;
-  e->status = r->status;
-  e->next_url = okta_strdup(r->next_url);
-  e->request_id = okta_strdup(r->request_id);
-  e->content_type = okta_strdup(r->content_type);
-  if (!e->url || !e->body) {
-    free(e->url);
-    free(e->body);
-    free(e->next_url);
-    free(e->request_id);
-    free(e->content_type);
-    free(e);
-    return;
-  }
-  e->hash = hash_url(e->url);
-  e->expires = okta_now_mono() + c->cache_ttl;
-  e->cost = cost;
-  e->chain = c->buckets[e->hash % CACHE_BUCKETS];
-  c->buckets[e->hash % CACHE_BUCKETS] = e;
-  lru_push(c, e);
-  c->cache_used += cost;
-  c->cache_count++;
-}
-
-int64_t okta_client_cache_bytes(okta_client *c) { return (int64_t)c->cache_used; }
-long okta_client_cache_entries(okta_client *c) { return c->cache_count; }
+int64_t okta_client_cache_bytes(okta_client *c) { return okta_cache_bytes(c->cache); }
+long okta_client_cache_entries(okta_client *c) { return okta_cache_entries(c->cache); }
 
 /* ------------------------------------------------------------ endpoints */
 
@@ -327,8 +214,8 @@ okta_client *okta_client_new(const okta_config *cfg, char **err) {
   c->max_body = (size_t)okta_config_int(cfg, CFG_MAX_RESPONSE_MB) * 1024 * 1024;
   c->trace = okta_config_bool(cfg, CFG_TRACE);
   c->cache_on = okta_config_bool(cfg, CFG_CACHE_ENABLED) && okta_config_int(cfg, CFG_CACHE_TTL) > 0;
-  c->cache_ttl = okta_config_real(cfg, CFG_CACHE_TTL);
-  c->cache_budget = (size_t)okta_config_int(cfg, CFG_CACHE_MAX_MB) * 1024 * 1024;
+  c->cache = okta_cache_new(okta_config_real(cfg, CFG_CACHE_TTL),
+                            (size_t)okta_config_int(cfg, CFG_CACHE_MAX_MB) * 1024 * 1024);
   c->rnd = (unsigned)(okta_now_wall() * 1000) ^ (unsigned)(uintptr_t)c;
   if (!c->rnd) c->rnd = 2463534242u;
   curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
@@ -338,7 +225,7 @@ okta_client *okta_client_new(const okta_config *cfg, char **err) {
   curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->conc_limit);
   curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->conc_limit + 4);
   curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  if (!c->rl || client_pin_host(c)) {
+  if (!c->rl || !c->cache || client_pin_host(c)) {
     okta_client_free(c);
     *err = okta_strdup("out of memory");
     return NULL;
@@ -364,7 +251,7 @@ void okta_client_free(okta_client *c) {
     }
     okta_request_free(c, sp);
   }
-  okta_client_cache_clear(c);
+  okta_cache_free(c->cache);
   for (int i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
   curl_multi_cleanup(c->multi);
   for (okta_endpoint *e = c->endpoints, *n; e; e = n) {
@@ -482,7 +369,7 @@ void okta_client_submit(okta_client *c, okta_request *r) {
   if (r->state != REQ_NEW) return;
   request_attach(c, r);
   if (c->cache_on && !(r->flags & REQ_NO_CACHE)) {
-    cache_entry *e = cache_find(c, r->url);
+    const okta_cache_entry *e = okta_cache_get(c->cache, r->url);
     if (e) {
       okta_buf_append(&r->body, e->body, e->len);
       r->next_url = okta_strdup(e->next_url);
@@ -545,10 +432,7 @@ int okta_client_caching(okta_client *c) { return c->cache_on; }
 /* Fetches url ahead of need (see http.h). */
 void okta_client_prefetch(okta_client *c, const char *url, const char *endpoint) {
   if (!c->cache_on || c->nspecs >= 4 * c->conc_limit) return;
-  uint64_t h = hash_url(url);
-  for (cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->chain) {
-    if (e->hash == h && strcmp(e->url, url) == 0 && e->expires >= okta_now_mono()) return;
-  }
+  if (okta_cache_has(c->cache, url)) return;
   for (okta_request *s = c->specs; s; s = s->next_spec) {
     if (strcmp(s->url, url) == 0) return;
   }
@@ -979,7 +863,8 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
   if (((r->status >= 200 && r->status < 300) || r->status == 404) && c->cache_on && !(r->flags & REQ_NO_CACHE)) {
     /* A 404 is an answer too: a join that looks a missing id up for every
     ** row asks once per TTL. */
-    cache_put(c, r);
+    okta_cache_entry answer = {r->body.p, r->body.n, r->status, r->next_url, r->request_id, r->content_type};
+    okta_cache_put(c->cache, r->url, &answer);
   }
   request_done(c, r);
 }
