@@ -185,8 +185,9 @@ int okta_bucket_pause(okta_bucket *b, double until) {
 double okta_ratelimit_longest_wait(okta_ratelimit *rl, double now) {
   double w = 0;
   for (okta_bucket *b = rl ? rl->buckets : NULL; b; b = b->next) {
-    if (b->hold_until - now > w) w = b->hold_until - now;
-    if (!budget_allows(rl, b, now) && b->reset_mono - now > w) w = b->reset_mono - now;
+    double at = okta_bucket_ready_at(rl, b, now);
+    if (at == 0) at = b->reset_mono; /* spent: answers in flight may not say otherwise */
+    if (at - now > w) w = at - now;
   }
   return w;
 }
