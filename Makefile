@@ -33,7 +33,7 @@ OBJ      := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC))
 
 # Runtime parts without SQLite, for the C unit tests.
 UNIT_SRC := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c ext/unicode.c
-UNIT_DEP := $(UNIT_SRC) ext/http.c ext/config.c ext/yaml.c ext/jwt.c
+UNIT_DEP := $(UNIT_SRC) ext/http.c ext/cache.c ext/ratelimit.c ext/config.c ext/yaml.c ext/jwt.c
 
 .PHONY: all bench difftest docs evidence fuzz install static test test-tsan test-unit test-sql test-asan test-valgrind demo clean
 

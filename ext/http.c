@@ -2,14 +2,12 @@
 ** The libcurl-multi client: see http.h for the contract.
 **
 ** Scheduling. Queued requests start in FIFO order while fewer than the
-** effective concurrency are running, unless their retry time has not come,
-** their endpoint is held after a 429, or their endpoint's rate-limit budget
-** is spent: a request may only start while
-**     remaining - in_flight > limit * reserve%
-** (X-Rate-Limit-* of the endpoint's latest response), so a big fan-out
-** slows down before Okta answers 429 and leaves the reserve to the org's
-** other clients. A concurrency 429 (X-Rate-Limit-Limit: 0) halves the
-** effective concurrency, which then grows back by one per success window.
+** effective concurrency are running, unless their retry time has not come
+** or their rate-limit bucket (ratelimit.c: Okta's buckets, shared by
+** sibling paths) says wait: paused after a 429, or its budget spent down to
+** the reserve kept for the org's other clients. A concurrency 429
+** (X-Rate-Limit-Limit: 0) halves the effective concurrency, which then
+** grows back by one per success window.
 **
 ** Retries. 429 waits Reset - Date + 1 seconds (the server's clock on both
 ** sides, so skew does not matter), capped by rateLimit.maxBackoff. 5xx and
@@ -37,6 +35,8 @@
 ** transfer ends.
 */
 #include "http.h"
+#include "cache.h"
+#include "ratelimit.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -47,22 +47,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define CACHE_BUCKETS 8192
 #define POOL_MAX 80
-
-typedef struct cache_entry {
-  char *url;
-  uint64_t hash;
-  char *body;
-  size_t len;
-  char *next_url;
-  char *request_id;
-  char *content_type;
-  long status;
-  double expires;
-  size_t cost;
-  struct cache_entry *chain, *lru_prev, *lru_next;
-} cache_entry;
 
 struct okta_client {
   const okta_config *cfg;
@@ -76,20 +61,17 @@ struct okta_client {
   int conc_limit;
   double conc_eff;
   okta_endpoint *endpoints;
+  okta_ratelimit *rl;         /* Okta's rate-limit buckets */
   char user_agent[160];
   int max_retries;
-  double max_backoff, backoff_base, request_timeout, reserve;
+  double max_backoff, backoff_base, request_timeout;
   long connect_timeout;
   size_t max_body;
   int trace;
   /* cache */
   int cache_on;
   long cache_generation;     /* counts okta_client_cache_clear() calls */
-  double cache_ttl;
-  size_t cache_budget, cache_used;
-  long cache_count;
-  cache_entry *buckets[CACHE_BUCKETS];
-  cache_entry *lru_head, *lru_tail; /* head = most recently used */
+  okta_cache *cache;
   /* hooks */
   okta_interrupt_fn interrupted;
   void *interrupt_arg;
@@ -141,114 +123,19 @@ static double client_random(okta_client *c) {
 
 /* ---------------------------------------------------------------- cache */
 
-/* FNV-1a of a URL. */
-static uint64_t hash_url(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  return h;
-}
-
-/* Unlinks an entry from the LRU list. */
-static void lru_unlink(okta_client *c, cache_entry *e) {
-  if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
-  else c->lru_head = e->lru_next;
-  if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
-  else c->lru_tail = e->lru_prev;
-  e->lru_prev = e->lru_next = NULL;
-}
-
-/* Puts an entry at the most-recently-used end. */
-static void lru_push(okta_client *c, cache_entry *e) {
-  e->lru_next = c->lru_head;
-  e->lru_prev = NULL;
-  if (c->lru_head) c->lru_head->lru_prev = e;
-  c->lru_head = e;
-  if (!c->lru_tail) c->lru_tail = e;
-}
-
-/* Removes an entry from the cache and frees it. */
-static void cache_drop(okta_client *c, cache_entry *e) {
-  cache_entry **pp = &c->buckets[e->hash % CACHE_BUCKETS];
-  while (*pp && *pp != e) pp = &(*pp)->chain;
-  if (*pp) *pp = e->chain;
-  lru_unlink(c, e);
-  c->cache_used -= e->cost;
-  c->cache_count--;
-  free(e->url);
-  free(e->body);
-  free(e->next_url);
-  free(e->request_id);
-  free(e->content_type);
-  free(e);
-}
-
-/* Empties the cache. */
+/* Empties the cache: what was derived from it is stale. */
 void okta_client_cache_clear(okta_client *c) {
-  while (c->lru_head) cache_drop(c, c->lru_head);
+  okta_cache_clear(c->cache);
   c->cache_generation++;
 }
 
 long okta_client_cache_generation(okta_client *c) { return c->cache_generation; }
-
-/* Fresh entry for url, or NULL. */
-static cache_entry *cache_find(okta_client *c, const char *url) {
-  uint64_t h = hash_url(url);
-  for (cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->chain) {
-    if (e->hash == h && strcmp(e->url, url) == 0) {
-      if (e->expires < okta_now_mono()) {
-        cache_drop(c, e);
-        return NULL;
-      }
-      lru_unlink(c, e);
-      lru_push(c, e);
-      return e;
-    }
-  }
-  return NULL;
-}
-
-/* Stores a successful response, evicting least recently used entries. */
-static void cache_put(okta_client *c, okta_request *r) {
-  size_t cost = r->body.n + strlen(r->url) + sizeof(cache_entry) + 64 +
-                (r->next_url ? strlen(r->next_url) : 0);
-  if (cost > c->cache_budget / 4) return; /* one response may not flush the rest */
-  cache_entry *old = cache_find(c, r->url);
-  if (old) cache_drop(c, old);
-  while (c->lru_tail && c->cache_used + cost > c->cache_budget) cache_drop(c, c->lru_tail);
-  cache_entry *e = calloc(1, sizeof(*e));
-  if (!e) return;
-  e->url = okta_strdup(r->url);
-  e->body = okta_strndup(r->body.p ? r->body.p : "", r->body.n);
-  e->len = r->body.n;
-  e->status = r->status;
-  e->next_url = okta_strdup(r->next_url);
-  e->request_id = okta_strdup(r->request_id);
-  e->content_type = okta_strdup(r->content_type);
-  if (!e->url || !e->body) {
-    free(e->url);
-    free(e->body);
-    free(e->next_url);
-    free(e->request_id);
-    free(e->content_type);
-    free(e);
-    return;
-  }
-  e->hash = hash_url(e->url);
-  e->expires = okta_now_mono() + c->cache_ttl;
-  e->cost = cost;
-  e->chain = c->buckets[e->hash % CACHE_BUCKETS];
-  c->buckets[e->hash % CACHE_BUCKETS] = e;
-  lru_push(c, e);
-  c->cache_used += cost;
-  c->cache_count++;
-}
-
-int64_t okta_client_cache_bytes(okta_client *c) { return (int64_t)c->cache_used; }
-long okta_client_cache_entries(okta_client *c) { return c->cache_count; }
+int64_t okta_client_cache_bytes(okta_client *c) { return okta_cache_bytes(c->cache); }
+long okta_client_cache_entries(okta_client *c) { return okta_cache_entries(c->cache); }
 
 /* ------------------------------------------------------------ endpoints */
 
-/* Statistics and rate-limit bucket of an endpoint, created on first use. */
+/* Statistics of an endpoint, created on first use. */
 static okta_endpoint *endpoint_get(okta_client *c, const char *name) {
   okta_endpoint **pp = &c->endpoints;
   for (; *pp; pp = &(*pp)->next) {
@@ -263,6 +150,12 @@ static okta_endpoint *endpoint_get(okta_client *c, const char *name) {
 }
 
 okta_endpoint *okta_client_endpoints(okta_client *c) { return c->endpoints; }
+
+/* Finds the request's endpoint statistics and its rate-limit bucket. */
+static void request_attach(okta_client *c, okta_request *r) {
+  r->ep = endpoint_get(c, r->endpoint);
+  r->bucket = okta_ratelimit_bucket(c->rl, (r->flags & REQ_POST_FORM) ? "POST" : "GET", r->endpoint);
+}
 
 /* ------------------------------------------------------------- lifecycle */
 
@@ -317,12 +210,12 @@ okta_client *okta_client_new(const okta_config *cfg, char **err) {
   c->backoff_base = okta_config_real(cfg, CFG_BACKOFF_BASE);
   c->request_timeout = okta_config_real(cfg, CFG_REQUEST_TIMEOUT);
   c->connect_timeout = okta_config_int(cfg, CFG_CONNECT_TIMEOUT);
-  c->reserve = okta_config_real(cfg, CFG_RATE_RESERVE) / 100.0;
+  c->rl = okta_ratelimit_new(okta_config_real(cfg, CFG_RATE_RESERVE) / 100.0);
   c->max_body = (size_t)okta_config_int(cfg, CFG_MAX_RESPONSE_MB) * 1024 * 1024;
   c->trace = okta_config_bool(cfg, CFG_TRACE);
   c->cache_on = okta_config_bool(cfg, CFG_CACHE_ENABLED) && okta_config_int(cfg, CFG_CACHE_TTL) > 0;
-  c->cache_ttl = okta_config_real(cfg, CFG_CACHE_TTL);
-  c->cache_budget = (size_t)okta_config_int(cfg, CFG_CACHE_MAX_MB) * 1024 * 1024;
+  c->cache = okta_cache_new(okta_config_real(cfg, CFG_CACHE_TTL),
+                            (size_t)okta_config_int(cfg, CFG_CACHE_MAX_MB) * 1024 * 1024);
   c->rnd = (unsigned)(okta_now_wall() * 1000) ^ (unsigned)(uintptr_t)c;
   if (!c->rnd) c->rnd = 2463534242u;
   curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
@@ -332,7 +225,7 @@ okta_client *okta_client_new(const okta_config *cfg, char **err) {
   curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->conc_limit);
   curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->conc_limit + 4);
   curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  if (client_pin_host(c)) {
+  if (!c->rl || !c->cache || client_pin_host(c)) {
     okta_client_free(c);
     *err = okta_strdup("out of memory");
     return NULL;
@@ -358,7 +251,7 @@ void okta_client_free(okta_client *c) {
     }
     okta_request_free(c, sp);
   }
-  okta_client_cache_clear(c);
+  okta_cache_free(c->cache);
   for (int i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
   curl_multi_cleanup(c->multi);
   for (okta_endpoint *e = c->endpoints, *n; e; e = n) {
@@ -366,6 +259,7 @@ void okta_client_free(okta_client *c) {
     free(e->name);
     free(e);
   }
+  okta_ratelimit_free(c->rl);
   curl_slist_free_all(c->resolve);
   free(c);
 }
@@ -473,9 +367,9 @@ static void request_fail(okta_client *c, okta_request *r, char *error) {
 /* Queues a request, or completes it from the cache. */
 void okta_client_submit(okta_client *c, okta_request *r) {
   if (r->state != REQ_NEW) return;
-  r->ep = endpoint_get(c, r->endpoint);
+  request_attach(c, r);
   if (c->cache_on && !(r->flags & REQ_NO_CACHE)) {
-    cache_entry *e = cache_find(c, r->url);
+    const okta_cache_entry *e = okta_cache_get(c->cache, r->url);
     if (e) {
       okta_buf_append(&r->body, e->body, e->len);
       r->next_url = okta_strdup(e->next_url);
@@ -538,17 +432,14 @@ int okta_client_caching(okta_client *c) { return c->cache_on; }
 /* Fetches url ahead of need (see http.h). */
 void okta_client_prefetch(okta_client *c, const char *url, const char *endpoint) {
   if (!c->cache_on || c->nspecs >= 4 * c->conc_limit) return;
-  uint64_t h = hash_url(url);
-  for (cache_entry *e = c->buckets[h % CACHE_BUCKETS]; e; e = e->chain) {
-    if (e->hash == h && strcmp(e->url, url) == 0 && e->expires >= okta_now_mono()) return;
-  }
+  if (okta_cache_has(c->cache, url)) return;
   for (okta_request *s = c->specs; s; s = s->next_spec) {
     if (strcmp(s->url, url) == 0) return;
   }
   okta_request *r = okta_request_new(c, url, endpoint);
   if (!r) return;
   r->flags |= REQ_SPECULATIVE;
-  r->ep = endpoint_get(c, r->endpoint);
+  request_attach(c, r);
   r->next_spec = c->specs;
   c->specs = r;
   c->nspecs++;
@@ -778,7 +669,7 @@ static int transfer_start(okta_client *c, okta_request *r, double now, int in_mu
   }
   if (in_multi) {
     c->running++;
-    if (r->ep) r->ep->inflight++;
+    okta_bucket_started(r->bucket);
     r->counted_inflight = 1;
   }
   if (c->trace)
@@ -792,7 +683,7 @@ static void transfer_end(okta_client *c, okta_request *r) {
   if (r->counted_inflight) {
     curl_multi_remove_handle(c->multi, r->easy);
     c->running--;
-    if (r->ep) r->ep->inflight--;
+    okta_bucket_finished(r->bucket);
     r->counted_inflight = 0;
   }
   curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
@@ -801,25 +692,6 @@ static void transfer_end(okta_client *c, okta_request *r) {
   slist_wipe_free(r->headers);
   r->headers = NULL;
   r->easy = NULL;
-}
-
-/* True when the endpoint's budget allows one more request now. */
-static int budget_allows(okta_client *c, okta_endpoint *ep, double now) {
-  if (!ep) return 1;
-  if (ep->hold_until > now) return 0;
-  if (ep->limit <= 0 || ep->reset_mono <= now) return 1;
-  double reserve = ceil(ep->limit * c->reserve);
-  return ep->remaining - ep->inflight > reserve;
-}
-
-/* When the request's bucket lets it start: now when it may, else the end
-** of a 429 hold, or the window's reset when the budget is spent and no
-** response in flight can say otherwise. 0 when it only waits for a
-** request in flight. */
-static double rate_ready_at(okta_client *c, okta_endpoint *ep, double now) {
-  if (!ep || budget_allows(c, ep, now)) return now;
-  if (ep->hold_until > now) return ep->hold_until;
-  return ep->inflight == 0 ? ep->reset_mono : 0;
 }
 
 /* The error for a request that would wait for its bucket until `at`
@@ -839,20 +711,7 @@ static char *rate_wait_error(okta_client *c, okta_request *r, double at, double 
     secs = c->request_timeout;
   }
   if (!limit) return NULL;
-  char when[32];
-  okta_format_iso8601((int64_t)((okta_now_wall() + (at - now)) * 1000), when);
-  okta_buf b = {0};
-  okta_endpoint *ep = r->ep;
-  if (ep->hold_until > now)
-    okta_buf_printf(&b, "rate limit: bucket %s is paused after a 429 until %s", ep->name, when);
-  else if (ep->remaining <= 0)
-    okta_buf_printf(&b, "rate limit: bucket %s has no requests left (X-Rate-Limit-Remaining 0 of %ld) until it "
-                        "resets at %s", ep->name, ep->limit, when);
-  else
-    okta_buf_printf(&b, "rate limit: bucket %s has %ld of %ld requests left, all kept for the org's other clients "
-                        "(rateLimit.reserve), until it resets at %s", ep->name, ep->remaining, ep->limit, when);
-  okta_buf_printf(&b, ", %.0f s from now: longer than %s (%.0f s) allows; not waiting", at - now, limit, secs);
-  return okta_buf_take(&b);
+  return okta_bucket_wait_error(r->bucket, at, now, limit, secs);
 }
 
 /* Starts queued requests while concurrency, schedule and budget allow;
@@ -862,7 +721,7 @@ static void start_ready(okta_client *c) {
   okta_request *r = c->queue_head, *next;
   for (; r; r = next) {
     next = r->next_in_queue;
-    double at = rate_ready_at(c, r->ep, now);
+    double at = okta_bucket_ready_at(c->rl, r->bucket, now);
     if (at > now) {
       if (r->rate_since <= 0) r->rate_since = now;
       char *err = rate_wait_error(c, r, at, now);
@@ -917,26 +776,6 @@ static int transport_retryable(CURLcode rc) {
   }
 }
 
-/* Records the endpoint's rate-limit state from a response. */
-static void note_rate_limit(okta_endpoint *ep, okta_request *r, double now) {
-  /* All three headers or nothing: a budget without its reset time could
-  ** hold requests for no reason. */
-  if (!ep || r->rl_limit < 0 || r->rl_remaining < 0 || r->rl_reset <= 0) return;
-  int64_t server_now = r->date > 0 ? r->date : (int64_t)okta_now_wall();
-  double reset_in = (double)(r->rl_reset - server_now);
-  if (reset_in < 0) reset_in = 0;
-  if (reset_in > 3600) reset_in = 3600;
-  double reset_mono = now + reset_in;
-  /* A newer window, or a lower count in the same window, wins: responses of
-  ** concurrent requests arrive out of order. */
-  if (r->rl_limit > 0 && (reset_mono > ep->reset_mono + 1 || r->rl_remaining < ep->remaining ||
-                          ep->limit <= 0)) {
-    ep->limit = (long)r->rl_limit;
-    ep->remaining = (long)r->rl_remaining;
-    ep->reset_mono = reset_mono;
-  }
-}
-
 /* Handles one finished transfer: success, retry or failure. */
 static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
   double now = okta_now_mono();
@@ -968,7 +807,7 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
     }
     return;
   }
-  note_rate_limit(r->ep, r, now);
+  okta_bucket_note(r->bucket, r->rl_limit, r->rl_remaining, r->rl_reset, r->date, now);
   if (r->status == 401 && c->auth_retry && !(r->flags & REQ_NO_AUTH) && r->auth_retries < 2 &&
       c->auth_retry(c->auth_arg, r)) {
     r->auth_retries++;
@@ -990,10 +829,8 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
     }
     double w = okta_ratelimit_wait(r->rl_reset, r->date, c->max_backoff);
     if (w < 0) w = okta_backoff_delay(r->attempts, c->backoff_base, c->max_backoff, client_random(c));
-    if (r->ep && r->ep->hold_until < now + w) {
-      r->ep->waited += w;
-      r->ep->hold_until = now + w;
-    }
+    /* A 429 pauses the whole bucket: its sibling paths would only hear 429 too. */
+    if (okta_bucket_pause(r->bucket, now + w) && r->ep) r->ep->waited += w;
     char *msg = request_detail(r);
     retry_or_fail(c, r, w, msg);
     free(msg);
@@ -1026,7 +863,8 @@ static void transfer_done(okta_client *c, okta_request *r, CURLcode rc) {
   if (((r->status >= 200 && r->status < 300) || r->status == 404) && c->cache_on && !(r->flags & REQ_NO_CACHE)) {
     /* A 404 is an answer too: a join that looks a missing id up for every
     ** row asks once per TTL. */
-    cache_put(c, r);
+    okta_cache_entry answer = {r->body.p, r->body.n, r->status, r->next_url, r->request_id, r->content_type};
+    okta_cache_put(c->cache, r->url, &answer);
   }
   request_done(c, r);
 }
@@ -1050,9 +888,8 @@ static void collect_done(okta_client *c) {
 static int next_wake_ms(okta_client *c, int cap) {
   double now = okta_now_mono(), best = now + cap / 1000.0;
   for (okta_request *r = c->queue_head; r; r = r->next_in_queue) {
-    double t = r->not_before;
-    if (r->ep && r->ep->hold_until > t) t = r->ep->hold_until;
-    if (r->ep && !budget_allows(c, r->ep, now) && r->ep->reset_mono > t) t = r->ep->reset_mono;
+    double t = r->not_before, at = okta_bucket_ready_at(c->rl, r->bucket, now);
+    if (at > t) t = at;
     if (t > now && t < best) best = t;
   }
   int ms = (int)((best - now) * 1000) + 1;
@@ -1061,7 +898,7 @@ static int next_wake_ms(okta_client *c, int cap) {
 
 /* Runs one request to completion on its own (see http.h). */
 void okta_client_perform(okta_client *c, okta_request *r) {
-  r->ep = endpoint_get(c, r->endpoint);
+  request_attach(c, r);
   for (;;) {
     if (transfer_start(c, r, okta_now_mono(), 0)) return; /* r->error is set */
     transfer_done(c, r, curl_easy_perform(r->easy));
@@ -1162,14 +999,7 @@ int okta_client_pending(okta_client *c) {
 int okta_client_running(okta_client *c) { return c->running; }
 
 /* Seconds until the longest current rate-limit hold ends. */
-double okta_client_rate_wait(okta_client *c) {
-  double now = okta_now_mono(), w = 0;
-  for (okta_endpoint *e = c->endpoints; e; e = e->next) {
-    if (e->hold_until - now > w) w = e->hold_until - now;
-    if (!budget_allows(c, e, now) && e->reset_mono - now > w) w = e->reset_mono - now;
-  }
-  return w;
-}
+double okta_client_rate_wait(okta_client *c) { return okta_ratelimit_longest_wait(c->rl, okta_now_mono()); }
 
 /* ---------------------------------------------------------- diagnostics */
 

@@ -6,7 +6,7 @@
 ** until that one is done. So while a table waits for the page it needs, the
 ** next page and the other parents' requests are already moving. The client
 ** owns retries (429 by X-Rate-Limit-Reset, 5xx and transport errors with
-** backoff), the rate-limit budget, the concurrency limit, the response
+** backoff), the rate-limit budget (per Okta bucket: ratelimit.h), the concurrency limit, the response
 ** cache and the per-endpoint statistics. It never follows redirects and
 ** sends credentials only to the configured origin.
 */
@@ -55,6 +55,7 @@ typedef struct okta_request {
   struct okta_request *next_follower;
   struct okta_request *next_spec;
   okta_endpoint *ep;
+  struct okta_bucket *bucket; /* its rate-limit bucket (ratelimit.h) */
   void *easy;
   void *headers;
   double not_before;  /* monotonic time before which it may not start */
@@ -72,17 +73,13 @@ typedef struct okta_request {
   char curl_error[256];
 } okta_request;
 
-/* Statistics of one endpoint (path template), also its rate-limit bucket. */
+/* Statistics of one endpoint (path template). Its rate-limit state is its
+** bucket's, shared with sibling paths (ratelimit.h). */
 struct okta_endpoint {
   char *name;
   long requests, retries, rate_limited, errors, cache_hits, cache_misses;
   double waited;       /* seconds requests waited on rate limits */
   int64_t bytes;
-  /* rate-limit state, from the latest response */
-  long limit, remaining;
-  double reset_mono;   /* local monotonic time when the window resets */
-  double hold_until;   /* no new request before this (after a 429) */
-  int inflight;
   okta_endpoint *next;
 };
 

@@ -479,7 +479,7 @@ def test_a_spent_budget_an_hour_away_fails_at_once(fake):
     finally:
         t.cancel()
     when = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(reset))
-    assert msg.startswith("okta: GET /api/v1/groups: rate limit: bucket /api/v1/groups has no requests left "
+    assert msg.startswith("okta: GET /api/v1/groups: rate limit: bucket /api/v1/groups* has no requests left "
                           "(X-Rate-Limit-Remaining 0 of 600) until it resets at %s" % when), msg
     assert "longer than rateLimit.maxBackoff (60 s) allows; not waiting" in msg
     assert len(group_listings(fake)) == 1  # the second request was never sent

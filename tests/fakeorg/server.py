@@ -5,8 +5,8 @@ It serves the fixture org (fixture.py) the way OKTA-API.md describes Okta:
 cursor paging with Link headers (self, then next), per-endpoint default and
 maximum page sizes, DEPROVISIONED users left out of the plain user list,
 filter/search/q with Okta's attribute and operator rules (400 E0000031
-otherwise), X-Rate-Limit-* headers on every response with per-endpoint
-budgets, 429 with Date and Reset, Okta error bodies, X-Okta-Request-Id, and
+otherwise), X-Rate-Limit-* headers on every response with per-bucket
+budgets in fixed windows (bucket_of), 429 with Date and Reset, Okta error bodies, X-Okta-Request-Id, and
 gzip. Every request is logged so tests can assert the calls a query made.
 
 With --replay FILE it answers with real recorded exchanges instead
@@ -15,7 +15,9 @@ With --replay FILE it answers with real recorded exchanges instead
 Control API (no auth), used by the tests:
     GET  /__fake/requests           the request log
     POST /__fake/reset              clear log, faults, config (keeps the org)
-    POST /__fake/config   {...}     settings: token, latency_ms, rate_limits,
+    POST /__fake/config   {...}     settings: token, latency_ms, rate_limits
+                                    ({bucket: limit}, see bucket_of),
+                                    default_rate_limit, rate_window_s (60),
                                     concurrency_limit, roles_forbidden, ...
     POST /__fake/faults   [{...}]   fault rules, see Fault below
     POST /__fake/org      {...}     rebuild the org: users, seed, version
@@ -121,6 +123,31 @@ def template_of(path):
     return "/".join(out)
 
 
+# Okta's rate-limit buckets, most specific first: a path belongs to the
+# first that matches. Okta's published management rate limits
+# (https://developer.okta.com/docs/reference/rl-global-mgmt/: "endpoints
+# that end with an asterisk ... refer to calls that use that base schema and
+# don't match a specific endpoint"), and recorded traffic showing /users,
+# /users/{id}/factors and /users/{id}/roles drawing down one counter (issue
+# 13). The extension's table is the same (ext/ratelimit.c).
+BUCKETS = [
+    ("GET", re.compile(r"^/api/v1/users/[^/]+$"), "GET /api/v1/users/{id}"),
+    (None, re.compile(r"^/api/v1/users(/|$)"), "/api/v1/users*"),
+    (None, re.compile(r"^/api/v1/groups(/|$)"), "/api/v1/groups*"),
+    (None, re.compile(r"^/api/v1/apps(/|$)"), "/api/v1/apps*"),
+    (None, re.compile(r"^/api/v1/logs(/|$)"), "/api/v1/logs"),
+    (None, re.compile(r"^/api/v1/"), "/api/v1/*"),
+]
+
+
+def bucket_of(method, path):
+    """The rate-limit bucket of a request: /api/v1/users/00u1/factors -> /api/v1/users*"""
+    for m, pattern, name in BUCKETS:
+        if (m is None or m == method) and pattern.match(path):
+            return name
+    return template_of(path)
+
+
 class Fake:
     """State of the fake org: data, settings, faults, request log."""
 
@@ -174,18 +201,21 @@ class Fake:
             self.req_counter += 1
             return "req%06d%s" % (self.req_counter, "X" * 6)
 
-    def rate(self, tmpl):
-        """Counts a request against its endpoint's per-minute budget."""
+    def rate(self, bucket):
+        """Counts a request against its bucket's budget. Okta counts in fixed
+        one-minute windows that end at the minute, and X-Rate-Limit-Reset is
+        the window's end (OKTA-API.md, "Rate limits"); rate_window_s shortens
+        the window for tests, default 60. A 429 counts too."""
         now = time.time()
         span = self.config.get("rate_window_s", 60)
         window = int(now // span) * span
         limits = self.config["rate_limits"]
-        limit = limits.get(tmpl, self.config["default_rate_limit"])
+        limit = limits.get(bucket, self.config["default_rate_limit"])
         with self.lock:
-            w = self.windows.get(tmpl)
+            w = self.windows.get(bucket)
             if not w or w[0] != window:
                 w = [window, 0]
-                self.windows[tmpl] = w
+                self.windows[bucket] = w
             w[1] += 1
             used = w[1]
         remaining = max(0, limit - used)
@@ -317,6 +347,7 @@ class Request:
         # split before decoding: an encoded '/' must not change the route
         self.segments = [urllib.parse.unquote(s) for s in path.split("/")]
         self.path = path
+        self.raw_query = qs
         self.query_list = urllib.parse.parse_qsl(qs, keep_blank_values=True)
         self.query = dict(self.query_list)
         self.headers = headers
@@ -391,9 +422,25 @@ def group_encoder(fake, req):
     return enc
 
 
+def groups_stats_check(fake, req):
+    """500 for a groups listing with expand=stats and more than 200 a page:
+    large real orgs fail those (graph-okta's groups step dropped to smaller
+    pages, halved on error, then dropped expand; issue 13, item 2). Config
+    groups_stats_500 fails expand=stats at any page size."""
+    if group_variant(req) != "stats":
+        return
+    try:
+        limit = int(req.query.get("limit", LIMITS["/api/v1/groups"][0]))
+    except ValueError:
+        return  # paginate answers 400
+    if limit > 200 or fake.config.get("groups_stats_500"):
+        raise HttpError(500)
+
+
 def h_groups(fake, req):
     org, q = fake.org, req.query
     enc = group_encoder(fake, req)
+    groups_stats_check(fake, req)
     if "q" in q:
         items = sorted([g for g in org.groups if g["profile"]["name"].lower().startswith(q["q"].lower())],
                        key=lambda g: g["id"])
@@ -446,12 +493,23 @@ def app_resolver(fake):
     return resolve
 
 
+def single_app_filter(f):
+    """400 E0000031 for an /apps filter of more than one expression: Okta's
+    Apps reference said "Only a single expression is supported" until late
+    2025, and every recorded client sends one term (issue 13, item 1)."""
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', f)  # quoted values may hold anything
+    if re.search(r"[()]|\s(and|or)\s", bare, re.I):
+        raise HttpError(400, "E0000031", "Invalid search criteria.",
+                        [{"errorSummary": "Only a single expression is supported"}])
+
+
 def h_apps(fake, req):
     org, q = fake.org, req.query
 
     def compute():
         items = org.apps
         if "filter" in q:
+            single_app_filter(q["filter"])
             tree = parse_expr(q["filter"], APP_FILTER)
             res = app_resolver(fake)
             items = [a for a in items if expr.evaluate(tree, a, res)]
@@ -599,7 +657,17 @@ def h_logs(fake, req):
         # cursor by uuid needs uuid order within the result
         return sorted(out, key=lambda e: e["uuid"])
     items = cached(fake, key, compute) if until and not mutate.lagging(fake.org) else compute()
-    return paginate(fake, req, items, "/api/v1/logs", key="uuid", polling=until is None)
+    # Real orgs (issue 13, item 4): self and next come in ONE comma-joined
+    # Link line (RFC 8288 allows either form), and an empty page of a
+    # bounded query links next to its own URL: the end, not a loop. A
+    # polling query (no until) links on from every page (OKTA-API.md).
+    page = paginate(fake, req, items, "/api/v1/logs", key="uuid", polling=until is None)
+    if until and page.body == "[]":
+        own = req.base_url + req.path + ("?" + req.raw_query if req.raw_query else "")
+        page.headers["Link"] = [page.headers["Link"][0], '<%s>; rel="next"' % own]
+        page.headers["_next"] = own
+    page.headers["Link"] = ", ".join(page.headers["Link"])
+    return page
 
 
 def h_org(fake, req):
@@ -1132,8 +1200,9 @@ class Handler(BaseHTTPRequestHandler):
         cfg = fake.config
         if cfg["latency_ms"]:
             time.sleep(cfg["latency_ms"] / 1000.0)
-        tmpl = template_of(req.path)
-        over, rate_headers = fake.rate(tmpl)
+        entry["bucket"] = bucket_of(req.method, req.path)
+        over, rate_headers = fake.rate(entry["bucket"])
+        entry["window_end"] = int(rate_headers["X-Rate-Limit-Reset"])  # the window it was counted in
         headers = {"X-Okta-Request-Id": rid, "Content-Type": "application/json"}
         headers.update(rate_headers)
         fault = None

@@ -3,11 +3,14 @@
 ** origin checks, filter escaping, backoff and rate-limit waits, ISO 8601,
 ** UTF-8 validation and setting validation; and the security review's
 ** parts: loopback addresses, user info in URLs, YAML aliases, private key
-** values in errors, secret buffers.
+** values in errors, secret buffers; Okta's rate-limit buckets and the
+** response cache.
 */
 #include "../../ext/config.h"
 #include "../../ext/http.h"
 #include "../../ext/jwt.h"
+#include "../../ext/cache.h"
+#include "../../ext/ratelimit.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -212,6 +215,68 @@ static void test_backoff(void) {
   CHECK(okta_ratelimit_wait(5000, 1000, 60) == 60);
   CHECK(okta_ratelimit_wait(-1, 1000, 60) == -1);
   CHECK(okta_ratelimit_wait(1000, -1, 60) == -1);
+}
+
+static void test_buckets(void) {
+  /* the most specific bucket that matches (Okta's rl-global-mgmt table) */
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/users/{key}"), "GET /api/v1/users/{id}");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/users/{arg}"), "GET /api/v1/users/{id}");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/users"), "/api/v1/users*");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/users/{key}/factors"), "/api/v1/users*");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/users/{key}/roles"), "/api/v1/users*");
+  CHECK_STR(okta_bucket_name_of("POST", "/api/v1/users/{key}"), "/api/v1/users*");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/groups/{key}/users"), "/api/v1/groups*");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/apps/{key}/groups"), "/api/v1/apps*");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/logs"), "/api/v1/logs");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/usersX"), "/api/v1/*");
+  CHECK_STR(okta_bucket_name_of("GET", "/api/v1/policies/{key}/rules"), "/api/v1/*");
+  CHECK(okta_bucket_name_of("POST", "/oauth2/v1/token") == NULL);
+
+  okta_ratelimit *rl = okta_ratelimit_new(0.2);
+  okta_bucket *b = okta_ratelimit_bucket(rl, "GET", "/api/v1/users/{key}/factors");
+  CHECK(b && b == okta_ratelimit_bucket(rl, "GET", "/api/v1/users"));
+  CHECK(b != okta_ratelimit_bucket(rl, "GET", "/api/v1/users/{key}"));
+  double now = 100;
+  CHECK(okta_bucket_ready_at(rl, b, now) == now); /* nothing known: go */
+  okta_bucket_note(b, 100, 30, 1060, 1000, now);  /* 30 left, 20 reserved, reset in 60 s */
+  for (int i = 0; i < 9; i++) okta_bucket_started(b);
+  CHECK(okta_bucket_ready_at(rl, b, now) == now); /* 30 - 9 > 20 */
+  okta_bucket_started(b);
+  CHECK(okta_bucket_ready_at(rl, b, now) == 0);   /* 30 - 10: wait for an answer */
+  for (int i = 0; i < 10; i++) okta_bucket_finished(b);
+  okta_bucket_note(b, 100, 20, 1060, 1001, now);
+  CHECK(fabs(okta_bucket_ready_at(rl, b, now) - (now + 60)) < 1e-9); /* the reset */
+  okta_bucket_note(b, 100, 90, 1000, 999, now);   /* a late answer of the previous window */
+  CHECK(b->remaining == 20 && b->reset_at == 1060);
+  okta_bucket_note(b, 100, 99, 1120, 1061, now + 61); /* the next window */
+  CHECK(b->remaining == 99 && okta_bucket_ready_at(rl, b, now + 61) == now + 61);
+  CHECK(okta_bucket_pause(b, now + 70) == 1 && okta_bucket_pause(b, now + 65) == 0);
+  CHECK(okta_bucket_ready_at(rl, b, now + 62) == now + 70);
+  CHECK(fabs(okta_ratelimit_longest_wait(rl, now + 62) - 8) < 1e-9);
+  okta_ratelimit_free(rl);
+}
+
+static void test_cache(void) {
+  okta_cache *k = okta_cache_new(3600, 4096);
+  okta_cache_entry a = {"[1]", 3, 200, "http://x/next", "req1", "application/json"};
+  okta_cache_put(k, "http://x/a", &a);
+  const okta_cache_entry *e = okta_cache_get(k, "http://x/a");
+  CHECK(e && e->len == 3 && memcmp(e->body, "[1]", 3) == 0 && e->status == 200);
+  CHECK(e && strcmp(e->next_url, "http://x/next") == 0 && okta_cache_has(k, "http://x/a"));
+  CHECK(okta_cache_get(k, "http://x/b") == NULL && okta_cache_entries(k) == 1);
+  okta_cache_entry big = {NULL, 2000, 200, NULL, NULL, NULL}; /* over a quarter of the budget */
+  okta_cache_put(k, "http://x/big", &big);
+  CHECK(!okta_cache_has(k, "http://x/big"));
+  char url[32];
+  for (int i = 0; i < 40; i++) { /* least recently used out first */
+    snprintf(url, sizeof(url), "http://x/%d", i);
+    okta_cache_put(k, url, &a);
+    okta_cache_get(k, "http://x/a");
+  }
+  CHECK(okta_cache_has(k, "http://x/a") && !okta_cache_has(k, "http://x/0") && okta_cache_bytes(k) <= 4096);
+  okta_cache_clear(k);
+  CHECK(okta_cache_entries(k) == 0 && okta_cache_bytes(k) == 0);
+  okta_cache_free(k);
 }
 
 static void test_time(void) {
@@ -452,6 +517,8 @@ int main(void) {
   test_lower();
   test_filter();
   test_backoff();
+  test_buckets();
+  test_cache();
   test_time();
   test_utf8();
   test_settings();
