@@ -1319,6 +1319,9 @@ static int term_add(okta_cursor *cur, filter_terms *ft, const okta_column *cd, c
   return b->oom ? -1 : 0;
 }
 
+/* 10000-01-01T00:00:00Z: the first instant ISO 8601's four-digit years cannot write. */
+#define OKTA_MAX_TIME_MS 253402300800000LL
+
 /* Translates one constraint of xFilter (column col, operator op as in the
 ** plan, value v) into the route's key, a pushed term, or a fact about the
 ** result (no rows). Whatever is pushed is a superset of what SQLite keeps,
@@ -1332,17 +1335,18 @@ static int constraint_apply(okta_cursor *cur, filter_terms *ft, int col, const c
     sqlite3_value *v;
     int r2;
     for (r2 = sqlite3_vtab_in_first(val, &v); r2 == SQLITE_OK && v; r2 = sqlite3_vtab_in_next(val, &v)) {
+      int blob = sqlite3_value_type(v) == SQLITE_BLOB; /* asked before the text conversion */
       const char *s = (const char *)sqlite3_value_text(v);
       /* NULL, a blob or a non-id never equals a key column's text. */
-      if (!s || sqlite3_value_type(v) == SQLITE_BLOB || !id_ok(cd, s)) continue;
+      if (!s || blob || !id_ok(cd, s)) continue;
       if (args_push(cur, s)) return SQLITE_NOMEM;
     }
     if (r2 != SQLITE_OK && r2 != SQLITE_DONE) return r2;
 #endif
     return SQLITE_OK;
   }
+  int type = sqlite3_value_type(val); /* before sqlite3_value_text, which may convert it */
   const char *v = (const char *)sqlite3_value_text(val);
-  int type = sqlite3_value_type(val);
   if (!v) {
     ft->no_rows = 1; /* col = NULL, col > NULL ...: never true */
     return SQLITE_OK;
@@ -1405,6 +1409,10 @@ static int constraint_apply(okta_cursor *cur, filter_terms *ft, int col, const c
       ft->no_rows = 1;
       return SQLITE_OK;
     }
+    /* A bound before 1970 or after 9999 ('..', ' 2026-...', '~') is no bound
+    ** Okta accepts (400 "date format not recognized"), and no Okta time is
+    ** there: send none (the default window stays) and let SQLite decide. */
+    if (ms < 0 || ms >= OKTA_MAX_TIME_MS) return SQLITE_OK;
     if (!lower) ms += 1; /* until= and lt take the first instant excluded */
     okta_format_iso8601(ms, iso);
     if (cd->dialect == D_TIME_RANGE)

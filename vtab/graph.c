@@ -617,9 +617,10 @@ static int graphFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr
   int keyed = -1, typed = 0;
   for (int i = 0; i < argc && idxStr && idxStr[i]; i++) {
     int col = idxStr[i] - '0';
+    int blob = sqlite3_value_type(argv[i]) == SQLITE_BLOB; /* asked before the text conversion */
     const char *v = (const char *)sqlite3_value_text(argv[i]);
     /* = NULL is never true, nor is a blob equal to text */
-    if (!v || sqlite3_value_type(argv[i]) == SQLITE_BLOB) { cur->eof = 1; return SQLITE_OK; }
+    if (!v || blob) { cur->eof = 1; return SQLITE_OK; }
     cur->eq_copy[col] = okta_strdup(v);
     if (!cur->eq_copy[col]) return SQLITE_NOMEM;
     cur->eq[col] = cur->eq_copy[col];
