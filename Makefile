@@ -55,7 +55,7 @@ test: test-unit test-sql
 # Fuzz targets: libFuzzer with clang (make fuzz), replayed over their corpus
 # (seeds and kept crashers) by make test with any compiler.
 FUZZ_TARGETS := link filter json config
-FUZZ_LIBSRC  := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c ext/config.c ext/yaml.c vtab/values.c \
+FUZZ_LIBSRC  := ext/buf.c ext/link.c ext/filter.c ext/timeutil.c ext/unicode.c ext/config.c ext/yaml.c vtab/values.c \
                 tests/fuzz/common.c
 FUZZ_SECONDS ?= 60
 

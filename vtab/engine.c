@@ -1548,6 +1548,29 @@ static okta_cursor *driver_of(okta_cursor *cur, const char *key, const col_path 
   return NULL;
 }
 
+/* The open cursor whose current row holds key in any column: an item's
+** field, or the key or argument of a fan-out (its user_id is the parent's
+** id). The outer side of a join, for the probe policy. */
+static okta_cursor *outer_of(okta_cursor *cur, const char *key) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  for (okta_cursor *o = *okta_ctx_cursors(vt->ctx); o; o = o->next_open) {
+    if (o == cur || !o->item || o->eof) continue;
+    if (key_source(o, key)) return o;
+    okta_vtab *ov = (okta_vtab *)o->base.pVtab;
+    fetch *head = o->wn ? o->win[0] : NULL;
+    for (int c = 0; head && c < ov->t->ncol; c++) {
+      const col_path *p = &ov->paths[o->route_idx * ov->t->ncol + c];
+      const char *v = p->where == W_KEY ? head->key : p->where == W_ARG ? head->arg : NULL;
+      if (p->where == W_PARENT) {
+        const cJSON *j = path_walk(head->parent, p);
+        v = cJSON_IsString(j) ? j->valuestring : NULL;
+      }
+      if (v && strcmp(v, key) == 0) return o;
+    }
+  }
+  return NULL;
+}
+
 /* Prefetches this cursor's request for the keys that follow key in the
 ** other open cursors. */
 static void lookahead(okta_cursor *cur, const char *key) {
@@ -1622,8 +1645,7 @@ static okta_cursor *driver_of(okta_cursor *cur, const char *key, const col_path 
 static double join_remaining(okta_cursor *o, int depth) {
   double n = driver_remaining(o);
   const char *key = o->route->arg >= 0 && o->nargs == 1 ? o->args[0] : o->probe_col >= 0 ? o->probe_val : NULL;
-  const col_path *p;
-  okta_cursor *up = key && depth < 3 ? driver_of(o, key, &p) : NULL;
+  okta_cursor *up = key && depth < 3 ? outer_of(o, key) : NULL;
   if (up) n += join_remaining(up, depth + 1) * cursor_expected_rows(o);
   return n;
 }
@@ -1664,7 +1686,7 @@ static int store_build(okta_cursor *cur, uint64_t keep) {
   okta_rowstore *rs = rc == SQLITE_OK ? okta_rowstore_new(t->ncol, keep) : NULL;
   sqlite3_value **vals = rs ? calloc((size_t)t->ncol, sizeof(*vals)) : NULL;
   if (rc == SQLITE_OK && !vals) rc = SQLITE_NOMEM;
-  int step;
+  int step = SQLITE_DONE;
   while (rc == SQLITE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
     for (int k = 0; k < nsel; k++) vals[map[k]] = sqlite3_column_value(st, k);
     rc = okta_rowstore_add(rs, vals, 0);
@@ -1746,8 +1768,7 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
     if (*rc != SQLITE_OK) return 0;
   }
   if (!vt->store) {
-    const col_path *p;
-    okta_cursor *o = cur->skeys ? driver_of(cur, cur->skeys[0], &p) : NULL;
+    okta_cursor *o = cur->skeys ? outer_of(cur, cur->skeys[0]) : NULL;
     double more = o ? join_remaining(o, 0) : 0;
     if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)listing_pages(vt), more,
                              cur->route->arg >= 0 ? cur->route->cost : listing_pages(vt) / 10)) {
