@@ -128,26 +128,11 @@ def check_join(org, names, conds, where):
     assert n <= floor + SLACK, "%d requests, scans of %s cost %d: %s" % (n, "+".join(names), floor, sql)
 
 
-# Known defect (issue 14, open): with the users filtered outside (all of
-# them in memory), the members' full listing is known only by the
-# descriptor's guess, made for an org of about 10,000 users (1,000 pages),
-# so in a small org a probe per outer user costs more than the real listing.
-# Learning the listing's size (its parent's first page) would fix it. Strict:
-# a fix turns it into a pass and the mark must go.
-SMALL_ORG_GUESS = {
-    ("users", "members", "users"): "users filtered by status outside: members probed per user (105 requests, "
-                                   "scans 22)",
-}
-
-
 def pair_cases():
     for a, b, on in PAIRS:
         for names in ((a, b), (b, a)):
             for side in (None, a, b):
-                known = SMALL_ORG_GUESS.get((a, b, side))
-                marks = [pytest.mark.xfail(strict=True, reason=known)] if known else []
-                yield pytest.param(names, on, side, marks=marks,
-                                   id="%s-%s-where-%s" % (names[0], names[1], side or "none"))
+                yield pytest.param(names, on, side, id="%s-%s-where-%s" % (names[0], names[1], side or "none"))
 
 
 @pytest.mark.parametrize("names,on,side", list(pair_cases()))

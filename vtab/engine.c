@@ -153,6 +153,8 @@ typedef struct okta_vtab {
   okta_client *store_cli;
   long store_generation;     /* the cache generation it was read from */
   int building;              /* store_build's own full scan is running */
+  double sized_pages;        /* the listing's cost from its parent's first page (0: not known) */
+  int parent_sized;          /* that first page was asked for */
 } okta_vtab;
 
 /* One listing (all pages, all passes) for one key. */
@@ -1654,6 +1656,7 @@ static double join_remaining(okta_cursor *o, int depth) {
 static double listing_pages(okta_vtab *vt) {
   if (vt->full_pages > 0) return (double)vt->full_pages;
   if (vt->listing < 0) return 1e12;
+  if (vt->sized_pages > 0) return vt->sized_pages;
   /* At least a page per pass (policies: one listing per type). */
   const okta_route *r = &vt->t->routes[vt->listing];
   double passes = 0;
@@ -1661,6 +1664,39 @@ static double listing_pages(okta_vtab *vt) {
   return r->cost > passes ? r->cost : passes;
 }
 
+
+/* Probe pages still to come that make sizing the listing worth a request. */
+#define SIZE_LISTING_AT 8
+
+/* Sizes a fan-out listing whose cost is only the descriptor's guess (made
+** for an org of about 10,000 users) by its parent's first page, which the
+** listing would read first anyway (so it is cached for it): when that page
+** is the only one, the listing costs it plus one request per parent. A
+** small org then answers its probes from one listing early, and a large
+** one (a next page) keeps the guess. One request at most, errors ignored. */
+static void size_listing(okta_cursor *cur) {
+  okta_vtab *vt = (okta_vtab *)cur->base.pVtab;
+  const okta_route *rt = &vt->t->routes[vt->listing];
+  vt->parent_sized = 1;
+  if (!rt->parent || rt->parent->kind != K_LIST) return;
+  fetch tmp = {.src = rt->parent, .key = "", .arg = ""};
+  char *url = fetch_url(cur, &tmp);
+  okta_request *r = url ? okta_request_new(cur->cli, url, rt->parent->path) : NULL;
+  free(url);
+  if (!r) return;
+  okta_client_submit(cur->cli, r);
+  if (okta_client_wait(cur->cli, r) == 0 && !r->error && r->status == 200 && !r->next_url) {
+    char *err = NULL;
+    cJSON *j = okta_request_json(r, &err);
+    if (cJSON_IsArray(j)) {
+      double per = rt->source && rt->source->passes ? 2 : 1;
+      vt->sized_pages = 1 + per * cJSON_GetArraySize(j);
+    }
+    cJSON_Delete(j);
+    free(err);
+  }
+  okta_request_free(cur->cli, r);
+}
 
 /* Reads every row of the table once into vt->store (the columns in keep). */
 static int store_build(okta_cursor *cur, uint64_t keep) {
@@ -1770,6 +1806,9 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
   if (!vt->store) {
     okta_cursor *o = cur->skeys ? outer_of(cur, cur->skeys[0]) : NULL;
     double more = o ? join_remaining(o, 0) : 0;
+    if (o && vt->full_pages <= 0 && !vt->parent_sized && vt->probes >= 1 &&
+        more * (cur->route->arg >= 0 ? cur->route->cost : 1) >= SIZE_LISTING_AT)
+      size_listing(cur);
     if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)listing_pages(vt), more,
                              cur->route->arg >= 0 ? cur->route->cost : listing_pages(vt) / 10)) {
       *rc = store_build(cur, need);
