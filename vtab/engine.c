@@ -1809,8 +1809,20 @@ static int probe_from_store(okta_cursor *cur, uint64_t used, int *rc) {
     if (o && vt->full_pages <= 0 && !vt->parent_sized && vt->probes >= 1 &&
         more * (cur->route->arg >= 0 ? cur->route->cost : 1) >= SIZE_LISTING_AT)
       size_listing(cur);
-    if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)listing_pages(vt), more,
-                             cur->route->arg >= 0 ? cur->route->cost : listing_pages(vt) / 10)) {
+    double full = listing_pages(vt);
+    if (o) {
+      /* A fan-out over the very listing the outer side reads (factors per
+      ** user, under a scan of every user) costs at least a request per
+      ** outer row: reading it would save no probe, only repeat the parent
+      ** listing and stop the rows streaming. */
+      okta_vtab *ov = (okta_vtab *)o->base.pVtab;
+      const okta_route *lr = &t->routes[vt->listing];
+      if (lr->parent && ov->listing >= 0 && o->route_idx == ov->listing && o->nparams == 0 &&
+          ov->t->routes[ov->listing].source == lr->parent && full < (double)o->emitted + more)
+        full = (double)o->emitted + more;
+    }
+    if (okta_probe_build_now(vt->probes, vt->probe_pages, vt->max_probe, (long)full, more,
+                             cur->route->arg >= 0 ? cur->route->cost : full / 10)) {
       *rc = store_build(cur, need);
       if (*rc != SQLITE_OK) return 0;
     }
