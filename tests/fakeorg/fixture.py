@@ -509,7 +509,14 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                         "/api/v1/apps", "Add application"))
     for k in range(min(3 * n_users, 6000)):
         u = rng.choice(active)
-        o.logs.append(event("user.session.start", u, [], when(89.9), "/api/v1/authn", "User login to Okta"))
+        # Sign-ins span the whole retention, but none lies within an hour of
+        # its 90-day edge: that edge moves with the clock, and an event
+        # crossing it between two reads of one test (a slow ASan run) would
+        # leave one read and not the other. Past the edge means 91 days back.
+        t = when(89.9)
+        if t < now - timedelta(days=90) + timedelta(hours=1):
+            t = now - timedelta(days=91, seconds=rng.randint(0, 86399))
+        o.logs.append(event("user.session.start", u, [], t, "/api/v1/authn", "User login to Okta"))
     o.logs.sort(key=lambda e: (e["published"], e["uuid"]))
 
     # --- devices (with their users)
