@@ -88,10 +88,10 @@ def plan(sizes, latencies):
     return out
 
 
-def control(fake, path, payload=None):
+def control(fake, path, payload=None, timeout=120):
     data = None if payload is None else json.dumps(payload).encode()
     req = urllib.request.Request(fake.url + path, data=data, method="POST" if data is not None else "GET")
-    with urllib.request.urlopen(req, timeout=120) as r:
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read())
 
 
@@ -258,6 +258,8 @@ def main():
     ap.add_argument("--limits", help="JSON settings for the fake org (rate_limits, default_rate_limit ...)")
     ap.add_argument("--churn", type=float, default=1.0, help="percent of the users' worth of changes (--sync)")
     ap.add_argument("--skip-snapshot", action="store_true", help="--sync without the snapshot.sql comparison")
+    ap.add_argument("--snapshot-max-users", type=int, default=0,
+                    help="--sync: skip the snapshot.sql comparison above this many users (0: never skip)")
     ap.add_argument("--real-limits", action="store_true", help="run under Okta's per-bucket rate limits instead")
     ap.add_argument("--window", type=float, default=6, help="--real-limits: seconds of the scaled minute")
     ap.add_argument("--latency", type=int, default=50, help="--real-limits: ms per request")
@@ -265,6 +267,10 @@ def main():
     sizes = [int(x) for x in args.sizes.split(",")]
     latencies = [int(x) for x in args.latencies.split(",")]
     if args.sync:
+        if args.real_limits:  # one latency, Okta's buckets scaled to a window of args.window seconds
+            args.limits = json.dumps({"rate_limits": REAL_LIMITS, "default_rate_limit": 100000,
+                                      "rate_window_s": args.window})
+            latencies = [args.latency]
         return sync_bench(args, sizes, latencies)
     if args.real_limits:
         return limits_bench(args, sizes)
@@ -383,6 +389,13 @@ def sync_step(fake, env, sql, stdin=None):
     out, wall, cpu, rss = measure(cmd, env, stdin)
     counts = control(fake, "/__fake/count")
     r = {"requests": counts["requests"], "rate_limited": counts["rate_limited"], "wall": wall, "cpu": cpu, "rss": rss}
+    window = fake.settings.get("rate_window_s")
+    if window:  # the floor: the busiest bucket's requests at its usable share of a window
+        usable = {b: lim - math.ceil(lim * RESERVE / 100.0) for b, lim in REAL_LIMITS.items()}
+        per = {}
+        for e in control(fake, "/__fake/requests", timeout=600):
+            per[e["bucket"]] = per.get(e["bucket"], 0) + 1
+        r["floor"] = max([per[b] / float(usable.get(b, 100000)) * window for b in per] or [0])
     if sql:
         r["sync"] = json.loads(out.strip().splitlines()[-1])
     return r
@@ -399,7 +412,7 @@ def sync_bench(args, sizes, latencies):
             info = control(fake, "/__fake/info")
             for k, lat in enumerate(latencies):
                 if k:  # the last pass changed the org
-                    control(fake, "/__fake/org", {"users": n})
+                    control(fake, "/__fake/org", {"users": n}, timeout=1800)
                 fake.settings = dict(json.loads(args.limits or "{}"), latency_ms=lat)
                 env = dict(os.environ, OKTA_CLIENT_ORGURL=fake.url, OKTA_CLIENT_TOKEN=fake.token,
                            OKTA_SQLITE_PROGRESS="off", OKTA_SQLITE_CONCURRENCY=str(CONCURRENCY))
@@ -413,14 +426,15 @@ def sync_bench(args, sizes, latencies):
                     os.unlink(snap)
                 with open(os.path.join(ROOT, "sql", "snapshot.sql")) as f:
                     script = ".parameter set @file %s\n" % snap + f.read()
-                if args.skip_snapshot:
+                if args.skip_snapshot or 0 < args.snapshot_max_users < n:
                     row["snapshot"] = {"requests": 0, "rate_limited": 0, "wall": 0, "cpu": 0, "rss": 0, "skipped": True}
                 else:
                     row["snapshot"] = sync_step(fake, env, None, stdin=script)
                     os.unlink(snap)
                 row["full"] = sync_step(fake, env, "SELECT okta_sync('%s')" % mirror)
                 ops = max(1, int(n * args.churn / 100))
-                applied = control(fake, "/__fake/mutate", {"random": {"seed": 1, "count": ops}})["applied"]
+                applied = control(fake, "/__fake/mutate", {"random": {"seed": 1, "count": ops}},
+                                  timeout=1800)["applied"]
                 row["ops"] = sum(1 for a in applied if not a.get("skipped"))
                 row["incremental"] = sync_step(fake, env, "SELECT okta_sync('%s')" % mirror)
                 row["nothing"] = sync_step(fake, env, "SELECT okta_sync('%s')" % mirror)
@@ -446,19 +460,26 @@ def write_sync_results(path, results, args):
              "random changes of every kind (tests/fakeorg/mutate.py, with their System Log events). Graph: the "
              "seconds okta_sync spent running the graph's arms over the mirror (the rebuild); feed: the seconds it then "
              "spent matching the new graph with the mirror's, recording the change feed and writing the rows that "
-             "changed." % (" --limits '%s'" % args.limits if args.limits else "",
-                                       time.strftime("%Y-%m-%d %H:%M", time.gmtime()), args.churn), "",
-             "| users | latency ms | step | requests | 429s | wall s | CPU s | peak RSS MiB | graph s | feed s | changes |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "changed.%s" % (" --real-limits --window %g --latency %d" % (args.window, args.latency) if args.real_limits
+                                       else " --limits '%s'" % args.limits if args.limits else "",
+                                       time.strftime("%Y-%m-%d %H:%M", time.gmtime()), args.churn,
+                                       (" Under Okta's per-bucket rate limits (listed in the rate-limit section), each minute scaled "
+                                        "to %g s; floor: the seconds the busiest bucket needs at its usable share "
+                                        "(limit less the %d%% reserve), so wall/floor says how close a step runs "
+                                        "to the limit." % (args.window, RESERVE)) if args.real_limits else ""), "",
+             "| users | latency ms | step | requests | 429s | wall s | floor s | CPU s | peak RSS MiB | graph s | feed s "
+             "| changes |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     titles = {"snapshot": "sql/snapshot.sql (today)", "full": "first sync", "incremental": "incremental, %d changes",
               "nothing": "incremental, nothing changed"}
     for row in results:
         for k in ("snapshot", "full", "incremental", "nothing"):
             r = row[k]
             s = r.get("sync", {})
-            lines.append("| %d | %d | %s | %d | %d | %.2f | %.2f | %.1f | %s | %s | %s |" % (
+            lines.append("| %d | %d | %s | %d | %d | %.2f | %s | %.2f | %.1f | %s | %s | %s |" % (
                 row["users"], row["latency"], titles[k] % row["ops"] if "%" in titles[k] else titles[k],
-                r["requests"], r["rate_limited"], r["wall"], r["cpu"], r["rss"],
+                r["requests"], r["rate_limited"], r["wall"], "%.1f" % r["floor"] if "floor" in r else "",
+                r["cpu"], r["rss"],
                 "%.2f" % s["graph_seconds"] if s else "", "%.2f" % s["graph_apply_seconds"] if s else "",
                 s.get("changes", "") if s else ""))
     lines += ["", "Targets:", ""]
