@@ -507,15 +507,19 @@ def build_org(n_users=2000, seed=7, now=None, base_url="https://acme.okta.com"):
                           "displayName": "Gone", "detailEntry": None}], when(30, 1), "/api/v1/apps", "Add application"))
     o.logs.append(event("application.lifecycle.create", admin_user, app_target(oidc), now - timedelta(days=120),
                         "/api/v1/apps", "Add application"))
+    log_edge = datetime.now(timezone.utc) - timedelta(days=90)
     for k in range(min(3 * n_users, 6000)):
         u = rng.choice(active)
-        # Sign-ins span the whole retention, but none lies within an hour of
-        # its 90-day edge: that edge moves with the clock, and an event
-        # crossing it between two reads of one test (a slow ASan run) would
-        # leave one read and not the other. Past the edge means 91 days back.
+        # Sign-ins span the whole retention, but none lies near its 90-day
+        # edge. The server keeps 90 days back from the wall clock (not from
+        # the fixture's midnight), so that edge moves while a suite runs, and
+        # an event crossing it between two reads of one test (a slow ASan
+        # run) leaves one read and not the other. An event less than six
+        # hours inside the edge at build time is moved a day past it, with no
+        # draw from rng, so the rest of the org is the same at any hour.
         t = when(89.9)
-        if t < now - timedelta(days=90) + timedelta(hours=1):
-            t = now - timedelta(days=91, seconds=rng.randint(0, 86399))
+        if log_edge <= t < log_edge + timedelta(hours=6):
+            t = log_edge - timedelta(days=1, seconds=k * 7919 % 86400)
         o.logs.append(event("user.session.start", u, [], t, "/api/v1/authn", "User login to Okta"))
     o.logs.sort(key=lambda e: (e["published"], e["uuid"]))
 
