@@ -155,6 +155,10 @@ def test_full_sync_mirrors_every_table_with_the_live_columns(fake, tmp_path):
     assert out["mode"] == "full" and out["run"] == 1 and unexpected(out["warnings"]) == []
     # The fixture's AWS app whose roles give no ARN: warned as the live graph does.
     assert any("gives no IAM role ARN" in w for w in out["warnings"])
+    # Each reason once, with its count of rows (the graph meets a reason once
+    # per app user holding that role).
+    assert len(out["warnings"]) == len(set(out["warnings"]))
+    assert any(re.search(r"gives no IAM role ARN .* \(\d+ rows\)$", w) for w in out["warnings"])
     db = sqlite3.connect(str(tmp_path / "m.db"))
     live = connect(fake)
     for name, t in out["tables"].items():

@@ -771,12 +771,15 @@ const char *okta_graph_table(int t, int *narm) {
   return graph_tables[t]->name;
 }
 
-/* For a skip_null arm: SQL selecting why each of its rows without a target
-** is no edge (what the live table warns about); NULL for other arms. */
+/* For a skip_null arm: SQL selecting why its rows without a target are no
+** edge (what the live table warns about), each reason once with its count
+** of rows; NULL for other arms. */
 char *okta_graph_arm_skipped(int t, int a) {
   if (t < 0 || t >= COUNT(graph_tables) || a < 0 || a >= graph_tables[t]->narm) return NULL;
   const graph_arm *arm = &graph_tables[t]->arms[a];
-  return arm->skip_null ? sqlite3_mprintf("SELECT properties FROM (%s) WHERE to_key IS NULL", arm->sql) : NULL;
+  return arm->skip_null
+             ? sqlite3_mprintf("SELECT properties, count(*) FROM (%s) WHERE to_key IS NULL GROUP BY 1", arm->sql)
+             : NULL;
 }
 
 /* Arm a of table t as one SELECT of every column of the table in order,
