@@ -1197,13 +1197,10 @@ static void warn_skipped_edges(sync_run *r, int g, int a) {
     if (org) sqlite3_bind_text(st, org, r->org, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
       const char *why = (const char *)sqlite3_column_text(st, 0);
-      int rows = sqlite3_column_int(st, 1);
       /* One warning per reason, as the live context counts repeats. */
-      if (!why) why = "an edge without a target was skipped";
-      if (rows > 1)
-        warn(r, "okta_relationships: %s (%d rows)", why, rows);
-      else
-        warn(r, "okta_relationships: %s", why);
+      char rows[32] = "";
+      if (sqlite3_column_int(st, 1) > 1) snprintf(rows, sizeof(rows), " (%d rows)", sqlite3_column_int(st, 1));
+      warn(r, "okta_relationships: %s%s", why ? why : "an edge without a target was skipped", rows);
     }
   }
   sqlite3_finalize(st);

@@ -168,11 +168,20 @@ LIMIT_WORK = [
 LIMITS_BEGIN, LIMITS_END = "<!-- real_limits -->", "<!-- /real_limits -->"
 
 
+def bucket_floor(log, window):
+    """(requests per bucket, floor): the seconds the busiest bucket needs for
+    its requests at its usable share (limit less RESERVE) of each window."""
+    per = {}
+    for e in log:
+        per[e["bucket"]] = per.get(e["bucket"], 0) + 1
+    usable = {b: lim - math.ceil(lim * RESERVE / 100.0) for b, lim in REAL_LIMITS.items()}
+    return per, max([per[b] / float(usable.get(b, 100000)) for b in per] or [0]) * window
+
+
 def limits_bench(args, sizes):
     """Each workload in a fresh sqlite3 process against a fake that enforces
     REAL_LIMITS per window of args.window seconds."""
     results = []
-    usable = {b: lim - math.ceil(lim * RESERVE / 100.0) for b, lim in REAL_LIMITS.items()}
     for n in sizes:
         print("building a fake org of %d users..." % n, file=sys.stderr, flush=True)
         fake = start_fake(users=n)
@@ -187,10 +196,7 @@ def limits_bench(args, sizes):
                 stdin = open(os.path.join(ROOT, "sql", script)).read() if script else None
                 _, wall, cpu, rss = measure(cmd, env, stdin)
                 log = control(fake, "/__fake/requests")
-                per = {}
-                for e in log:
-                    per[e["bucket"]] = per.get(e["bucket"], 0) + 1
-                floor = max(per[b] / float(usable.get(b, 100000)) for b in per) * args.window
+                per, floor = bucket_floor(log, args.window)
                 r = {"users": n, "key": key, "title": title, "requests": len(log), "wall": wall, "cpu": cpu,
                      "rate_limited": sum(1 for e in log if e.get("status") == 429), "per_bucket": per,
                      "floor": floor}
@@ -390,12 +396,8 @@ def sync_step(fake, env, sql, stdin=None):
     counts = control(fake, "/__fake/count")
     r = {"requests": counts["requests"], "rate_limited": counts["rate_limited"], "wall": wall, "cpu": cpu, "rss": rss}
     window = fake.settings.get("rate_window_s")
-    if window:  # the floor: the busiest bucket's requests at its usable share of a window
-        usable = {b: lim - math.ceil(lim * RESERVE / 100.0) for b, lim in REAL_LIMITS.items()}
-        per = {}
-        for e in control(fake, "/__fake/requests", timeout=600):
-            per[e["bucket"]] = per.get(e["bucket"], 0) + 1
-        r["floor"] = max([per[b] / float(usable.get(b, 100000)) * window for b in per] or [0])
+    if window:
+        r["floor"] = bucket_floor(control(fake, "/__fake/requests", timeout=600), window)[1]
     if sql:
         r["sync"] = json.loads(out.strip().splitlines()[-1])
     return r
